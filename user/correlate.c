@@ -1,0 +1,848 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Correlation v1.  docs/correlation.md states the rules; in short:
+ *
+ *  - Events are put back in timestamp order through a reorder heap.
+ *  - Cross-CPU clock skew: a receive that finds nothing pending is held for
+ *    skew_ns, and a send to that CPU stamped within skew_ns after it is
+ *    tentatively answered by it.  A real receive after the send still takes
+ *    it; only a send that would otherwise end unanswered is counted as
+ *    matched (`skewed`).  So a fast round trip (3.5 us here) never lets a
+ *    receive take the next send.  csd function entries are held the same
+ *    way, by csd pointer.
+ *  - IPIs: a receive of kind K on CPU c takes every pending send of kind K
+ *    to c made before it.  Several sends and one receive is coalescing (the
+ *    APIC or the powerpc message word merges them), not a loss.
+ *  - csds: queue and function entry share the csd pointer on the target CPU.
+ *    An entry proves a flush that took every csd queued to that CPU before
+ *    its own: IRQ_WORK csds (run by irq_work_single(), no entry event) and
+ *    TTWU csds (run as one sched_ttwu_pending batch carrying the first csd)
+ *    are completed by it; SYNC/ASYNC csds wait for their own entry.
+ *  - A loss window on the sender or the target makes a verdict `uncertain`,
+ *    never a loss.
+ */
+#include "correlate.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ latency */
+
+static unsigned lat_index(uint64_t v)
+{
+	unsigned o;
+
+	if (v < 8)
+		return v;
+	o = 63 - __builtin_clzll(v);
+	return 8 + (o - 3) * 8 + ((v >> (o - 3)) & 7);
+}
+
+static uint64_t lat_value(unsigned i)
+{
+	unsigned o, sub;
+	uint64_t lo, width;
+
+	if (i < 8)
+		return i;
+	o = (i - 8) / 8 + 3;
+	sub = (i - 8) % 8;
+	lo = (uint64_t)(8 + sub) << (o - 3);
+	width = 1ull << (o - 3);
+	return lo + width / 2;	/* the bucket's middle */
+}
+
+void lat_add(struct lat *l, uint64_t v)
+{
+	if (!l->hist)
+		l->hist = xcalloc(LAT_BUCKETS, sizeof(uint32_t));
+	if (!l->count || v < l->min)
+		l->min = v;
+	if (v > l->max)
+		l->max = v;
+	l->count++;
+	l->sum += v;
+	if (l->hist[lat_index(v)] != UINT32_MAX)
+		l->hist[lat_index(v)]++;
+}
+
+uint64_t lat_percentile(const struct lat *l, double p)
+{
+	uint64_t rank, seen = 0;
+
+	if (!l->count || !l->hist)
+		return 0;
+	if (p >= 100)
+		return l->max;
+	rank = (uint64_t)(p / 100.0 * (double)l->count);
+	if (rank >= l->count)
+		rank = l->count - 1;
+	for (unsigned i = 0; i < LAT_BUCKETS; i++) {
+		seen += l->hist[i];
+		if (seen > rank) {
+			uint64_t v = lat_value(i);
+
+			/* Never report outside what was measured. */
+			return v < l->min ? l->min : v > l->max ? l->max : v;
+		}
+	}
+	return l->max;
+}
+
+void lat_log2(const struct lat *l, uint64_t out[64])
+{
+	memset(out, 0, 64 * sizeof(uint64_t));
+	if (!l->hist)
+		return;
+	for (unsigned i = 0; i < LAT_BUCKETS; i++) {
+		uint64_t v = lat_value(i);
+
+		out[v ? 63 - __builtin_clzll(v) : 0] += l->hist[i];
+	}
+}
+
+static void lat_free(struct lat *l)
+{
+	free(l->hist);
+	l->hist = NULL;
+}
+
+/* ------------------------------------------------------------ state */
+
+struct heap_item {
+	uint64_t key, seq;
+	struct ipt_event ev;
+};
+
+struct pend_send {
+	uint64_t ts, key, callsite, func;
+	uint64_t early;			/* tentative receive stamped before it */
+	uint32_t src;
+};
+
+#define SENDQ_CAP 1024
+
+struct sendq {				/* per (target, kind), FIFO ring */
+	struct pend_send q[SENDQ_CAP];
+	unsigned head, n;
+	uint64_t overflow;		/* pending beyond the ring: counted only */
+};
+
+#define NIL UINT32_MAX
+
+struct pcsd {				/* a pending csd */
+	uint64_t csd, ts, key, func, callsite;
+	uint64_t drained_at;		/* a flush took it (non-zero) */
+	uint64_t early;			/* tentative entry stamped before it */
+	uint32_t src, dst, type;
+	uint32_t hnext;			/* hash chain */
+	uint32_t prev, next;		/* per-target list, oldest first */
+};
+
+#define EARLY_CSD 8
+
+struct early_csd {			/* an entry that found no queue yet */
+	uint64_t csd, ts;
+};
+
+struct lostwin {
+	uint64_t from, to, count;
+};
+
+#define LOSTWIN_MAX 64
+
+struct cpu_state {
+	struct corr_cpu pub;
+	uint32_t csd_head, csd_tail;	/* pending csds queued to this CPU */
+	uint64_t fn_csd, fn_ts;		/* csd function running, for duration */
+	int fn_running;
+	struct lostwin lost[LOSTWIN_MAX];
+	unsigned nlost;
+	uint64_t early_recv[IPT_MSG__MAX];	/* unmatched receive's ts, 0: none */
+	struct early_csd early_csd[EARLY_CSD];	/* ring of unmatched entries */
+	unsigned early_csd_next;
+};
+
+#define ANOMALY_CAP 10000
+
+struct corr {
+	struct corr_opts o;
+	struct corr_counts cnt;
+	struct cpu_state *cpu;
+	struct corr_pair **pairs;	/* [src * ncpus + dst], lazily */
+	struct sendq **sendq;		/* [dst * IPT_MSG__MAX + kind], lazily */
+	/* pending csds: pool + hash on (dst, csd) */
+	struct pcsd *pool;
+	uint32_t pool_cap, free_head, npending;
+	uint32_t *buckets;
+	uint32_t nbuckets;
+	/* reorder heap */
+	struct heap_item *heap;
+	size_t nheap, heapcap;
+	uint64_t seq, max_key, last_key;
+	struct corr_anomaly *anom;
+	size_t nanom;
+	int finished;
+};
+
+const char *corr_anomaly_name(int kind)
+{
+	switch (kind) {
+	case CORR_A_UNDELIVERED: return "undelivered";
+	case CORR_A_STUCK_CSD: return "stuck_csd";
+	case CORR_A_SLOW_IPI: return "slow_ipi";
+	case CORR_A_SLOW_CSD: return "slow_csd";
+	}
+	return "unknown";
+}
+
+void corr_opts_default(struct corr_opts *o, unsigned ncpus)
+{
+	memset(o, 0, sizeof(*o));
+	o->ncpus = ncpus;
+	o->skew_ns = 20000;		/* 20 us */
+	o->reorder_ns = 10000000;	/* 10 ms */
+	o->grace_ns = 100000000;	/* 100 ms */
+	o->threshold_ns = 1000000000;	/* 1 s */
+	o->have_csd_entry = 1;
+	for (int k = 0; k < IPT_MSG__MAX; k++)
+		o->have_receive[k] = 1;
+	o->have_receive[IPT_MSG_OTHER] = 0;
+}
+
+struct corr *corr_new(const struct corr_opts *o)
+{
+	struct corr *c = xcalloc(1, sizeof(*c));
+
+	c->o = *o;
+	if (!c->o.ncpus)
+		c->o.ncpus = 1;
+	c->cpu = xcalloc(c->o.ncpus, sizeof(*c->cpu));
+	for (unsigned i = 0; i < c->o.ncpus; i++)
+		c->cpu[i].csd_head = c->cpu[i].csd_tail = NIL;
+	c->pairs = xcalloc((size_t)c->o.ncpus * c->o.ncpus, sizeof(*c->pairs));
+	c->sendq = xcalloc((size_t)c->o.ncpus * IPT_MSG__MAX, sizeof(*c->sendq));
+	c->nbuckets = 256;
+	c->buckets = xcalloc(c->nbuckets, sizeof(uint32_t));
+	memset(c->buckets, 0xff, c->nbuckets * sizeof(uint32_t));
+	c->free_head = NIL;
+	return c;
+}
+
+static int traced(const struct corr *c, unsigned cpu)
+{
+	return !c->o.traced || test_bit64(c->o.traced, cpu);
+}
+
+static struct corr_pair *pair(struct corr *c, unsigned src, unsigned dst)
+{
+	struct corr_pair **p = &c->pairs[(size_t)src * c->o.ncpus + dst];
+
+	if (!*p)
+		*p = xcalloc(1, sizeof(**p));
+	return *p;
+}
+
+/* Events lost on `cpu` overlapping [from, to]. */
+static uint64_t lost_between(const struct corr *c, unsigned cpu, uint64_t from, uint64_t to)
+{
+	const struct cpu_state *s = &c->cpu[cpu];
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < s->nlost; i++)
+		if (s->lost[i].to + c->o.skew_ns >= from && s->lost[i].from <= to + c->o.skew_ns)
+			n += s->lost[i].count;
+	return n;
+}
+
+static void add_anomaly(struct corr *c, uint32_t kind, uint32_t src, uint32_t dst,
+			uint32_t msg, uint64_t ts, uint64_t age, uint64_t func,
+			uint64_t callsite, uint64_t csd, uint64_t count)
+{
+	uint64_t lost = lost_between(c, src, ts, ts + age) + lost_between(c, dst, ts, ts + age);
+	struct corr_anomaly *a;
+	int uncertain = lost || c->o.unknown_loss;
+
+	if (uncertain) {
+		if (kind == CORR_A_UNDELIVERED)
+			c->cnt.ipi_uncertain += count;
+		else if (kind == CORR_A_STUCK_CSD)
+			c->cnt.csd_uncertain += count;
+	} else {
+		c->cnt.anomalies_by_kind[kind]++;
+		if (kind == CORR_A_UNDELIVERED)
+			c->cnt.undelivered += count;
+		else if (kind == CORR_A_STUCK_CSD)
+			c->cnt.csd_stuck += count;
+	}
+	if (c->nanom >= ANOMALY_CAP) {
+		c->cnt.anomalies_dropped++;
+		return;
+	}
+	if (c->nanom % 256 == 0)
+		c->anom = xrealloc(c->anom, (c->nanom + 256) * sizeof(*c->anom));
+	a = &c->anom[c->nanom++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->uncertain = uncertain;
+	a->src = src;
+	a->dst = dst;
+	a->msg = msg;
+	a->ts = ts;
+	a->age_ns = age;
+	a->func = func;
+	a->callsite = callsite;
+	a->csd = csd;
+	a->count = count;
+	a->lost = lost;
+	a->target_active = c->cpu[dst].pub.last_ts > ts;
+}
+
+/* ------------------------------------------------------------ IPIs */
+
+static struct sendq *sendq(struct corr *c, unsigned dst, unsigned kind, int create)
+{
+	struct sendq **q = &c->sendq[(size_t)dst * IPT_MSG__MAX + kind];
+
+	if (!*q && create)
+		*q = xcalloc(1, sizeof(**q));
+	return *q;
+}
+
+static void on_send(struct corr *c, const struct ipt_event *e, uint64_t key)
+{
+	unsigned k = e->kind;
+	struct sendq *q;
+
+	c->cnt.sent++;
+	c->cpu[e->cpu].pub.sent[k]++;
+	pair(c, e->cpu, e->target)->sent[k]++;
+	if (!c->o.have_receive[k] || !traced(c, e->target)) {
+		c->cnt.sent_unverifiable++;
+		return;
+	}
+	uint64_t *early = &c->cpu[e->target].early_recv[k], tentative = 0;
+
+	if (*early && e->ts <= *early + c->o.skew_ns)
+		tentative = *early;
+	*early = 0;
+	q = sendq(c, e->target, k, 1);
+	if (q->n == SENDQ_CAP) {
+		q->overflow++;
+		return;
+	}
+	q->q[(q->head + q->n++) % SENDQ_CAP] = (struct pend_send){
+		.ts = e->ts, .key = key, .callsite = e->callsite, .func = e->func, .src = e->cpu,
+		.early = tentative,
+	};
+}
+
+static void on_ipi_entry(struct corr *c, const struct ipt_event *e, uint64_t key)
+{
+	struct cpu_state *s = &c->cpu[e->cpu];
+	struct sendq *q = sendq(c, e->cpu, e->kind, 0);
+	unsigned taken = 0;
+
+	c->cnt.received++;
+	s->pub.received[e->kind]++;
+	if (e->ts >= c->o.window_from && e->ts <= c->o.window_to)
+		s->pub.received_window[e->kind]++;
+	/* Take every pending send made before this receive. */
+	while (q && q->n && q->q[q->head].key <= key) {
+		const struct pend_send *p = &q->q[q->head];
+		uint64_t lat = e->ts > p->ts ? e->ts - p->ts : 0;
+
+		lat_add(&pair(c, p->src, e->cpu)->ipi[e->kind], lat);
+		if (lat > c->o.threshold_ns)
+			add_anomaly(c, CORR_A_SLOW_IPI, p->src, e->cpu, e->kind, p->ts, lat,
+				    p->func, p->callsite, 0, 1);
+		q->head = (q->head + 1) % SENDQ_CAP;
+		q->n--;
+		taken++;
+		c->cnt.matched++;
+	}
+	if (q && !q->n && q->overflow) {
+		c->cnt.matched += q->overflow;
+		taken += q->overflow;
+		q->overflow = 0;
+	}
+	if (taken > 1)
+		c->cnt.coalesced += taken - 1;
+	if (!taken) {
+		c->cnt.received_unmatched++;
+		s->early_recv[e->kind] = e->ts ? e->ts : 1;
+	}
+}
+
+/* ------------------------------------------------------------ csds */
+
+static uint32_t hash_csd(const struct corr *c, uint32_t dst, uint64_t csd)
+{
+	uint64_t h = (csd ^ ((uint64_t)dst << 48)) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32) & (c->nbuckets - 1);
+}
+
+static void rehash(struct corr *c)
+{
+	uint32_t nb = c->nbuckets * 2;
+
+	free(c->buckets);
+	c->nbuckets = nb;
+	c->buckets = xcalloc(nb, sizeof(uint32_t));
+	memset(c->buckets, 0xff, nb * sizeof(uint32_t));
+	/* Walk every target list: that visits exactly the pending entries. */
+	for (unsigned cpu = 0; cpu < c->o.ncpus; cpu++)
+		for (uint32_t i = c->cpu[cpu].csd_head; i != NIL; i = c->pool[i].next) {
+			uint32_t b = hash_csd(c, c->pool[i].dst, c->pool[i].csd);
+
+			c->pool[i].hnext = c->buckets[b];
+			c->buckets[b] = i;
+		}
+}
+
+static uint32_t pcsd_alloc(struct corr *c)
+{
+	uint32_t i;
+
+	if (c->free_head == NIL) {
+		uint32_t old = c->pool_cap;
+
+		c->pool_cap = old ? old * 2 : 1024;
+		c->pool = xrealloc(c->pool, c->pool_cap * sizeof(*c->pool));
+		for (i = old; i < c->pool_cap; i++)
+			c->pool[i].next = i + 1 < c->pool_cap ? i + 1 : NIL;
+		c->free_head = old;
+	}
+	i = c->free_head;
+	c->free_head = c->pool[i].next;
+	return i;
+}
+
+static void pcsd_remove(struct corr *c, uint32_t i)
+{
+	struct pcsd *p = &c->pool[i];
+	struct cpu_state *s = &c->cpu[p->dst];
+	uint32_t *link = &c->buckets[hash_csd(c, p->dst, p->csd)];
+
+	while (*link != i)
+		link = &c->pool[*link].hnext;
+	*link = p->hnext;
+	if (p->prev != NIL)
+		c->pool[p->prev].next = p->next;
+	else
+		s->csd_head = p->next;
+	if (p->next != NIL)
+		c->pool[p->next].prev = p->prev;
+	else
+		s->csd_tail = p->prev;
+	p->next = c->free_head;
+	c->free_head = i;
+	c->npending--;
+}
+
+static void on_csd_queue(struct corr *c, const struct ipt_event *e, uint64_t key)
+{
+	struct cpu_state *s;
+	struct pcsd *p;
+	uint32_t i, b;
+
+	c->cnt.csd_queued++;
+	pair(c, e->cpu, e->target)->csd_queued++;
+	c->cpu[e->target].pub.csd_queued_to++;
+	if (!c->o.have_csd_entry || !traced(c, e->target)) {
+		c->cnt.csd_unverifiable++;
+		return;
+	}
+	uint64_t tentative = 0;
+
+	s = &c->cpu[e->target];
+	for (unsigned j = 0; j < EARLY_CSD; j++) {
+		struct early_csd *x = &s->early_csd[j];
+
+		if (x->csd == e->csd && x->ts && e->ts <= x->ts + c->o.skew_ns) {
+			tentative = x->ts;
+			x->csd = 0;
+			x->ts = 0;
+		}
+	}
+	if (c->npending + 1 > c->nbuckets)
+		rehash(c);
+	i = pcsd_alloc(c);
+	p = &c->pool[i];
+	*p = (struct pcsd){
+		.csd = e->csd, .ts = e->ts, .key = key, .func = e->func,
+		.callsite = e->callsite, .src = e->cpu, .dst = e->target,
+		.type = e->kind, .prev = s->csd_tail, .next = NIL, .early = tentative,
+	};
+	b = hash_csd(c, p->dst, p->csd);
+	p->hnext = c->buckets[b];
+	c->buckets[b] = i;
+	if (s->csd_tail != NIL)
+		c->pool[s->csd_tail].next = i;
+	else
+		s->csd_head = i;
+	s->csd_tail = i;
+	c->npending++;
+}
+
+static void csd_complete(struct corr *c, uint32_t i, uint64_t ts)
+{
+	struct pcsd *p = &c->pool[i];
+	uint64_t lat = ts > p->ts ? ts - p->ts : 0;
+
+	lat_add(&pair(c, p->src, p->dst)->csd, lat);
+	if (lat > c->o.threshold_ns)
+		add_anomaly(c, CORR_A_SLOW_CSD, p->src, p->dst, p->type, p->ts, lat, p->func,
+			    p->callsite, p->csd, 1);
+	c->cnt.csd_executed++;
+	pcsd_remove(c, i);
+}
+
+/* The flush that ran something at `key` took every csd queued to `cpu`
+ * before `before`: complete those that never get an entry of their own. */
+static void csd_drain(struct corr *c, unsigned cpu, uint64_t before, uint64_t ts, int ttwu_too)
+{
+	uint32_t i = c->cpu[cpu].csd_head, next;
+
+	for (; i != NIL && c->pool[i].key <= before; i = next) {
+		struct pcsd *p = &c->pool[i];
+
+		next = p->next;
+		if (p->type == IPT_CSD_TYPE_IRQ_WORK || (ttwu_too && p->type == IPT_CSD_TYPE_TTWU)) {
+			c->cnt.csd_drained++;
+			csd_complete(c, i, ts);
+		} else if (!p->drained_at) {
+			p->drained_at = ts;
+		}
+	}
+}
+
+static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key)
+{
+	struct cpu_state *s = &c->cpu[e->cpu];
+	uint32_t i, best = NIL;
+
+	s->fn_running = 1;
+	s->fn_csd = e->csd;
+	s->fn_ts = e->ts;
+	if (!e->csd) {
+		/* cpu == self: run locally, never queued (DESIGN.md 4.5). */
+		c->cnt.csd_local++;
+		return;
+	}
+	s->pub.csd_executed++;
+	/* The oldest pending csd with this pointer on this CPU. */
+	for (i = c->buckets[hash_csd(c, e->cpu, e->csd)]; i != NIL; i = c->pool[i].hnext) {
+		const struct pcsd *p = &c->pool[i];
+
+		if (p->dst == e->cpu && p->csd == e->csd && p->key <= key &&
+		    (best == NIL || p->key < c->pool[best].key))
+			best = i;
+	}
+	if (best == NIL) {
+		/* Queued before the trace started, its queue event was lost, or its
+		 * queue is stamped a little later (skew): hold it for skew_ns. */
+		c->cnt.csd_unmatched_entries++;
+		s->early_csd[s->early_csd_next] = (struct early_csd){ e->csd, e->ts ? e->ts : 1 };
+		s->early_csd_next = (s->early_csd_next + 1) % EARLY_CSD;
+		return;
+	}
+	if (c->pool[best].type == IPT_CSD_TYPE_TTWU) {
+		/* One sched_ttwu_pending() runs the whole batch. */
+		csd_complete(c, best, e->ts);
+		csd_drain(c, e->cpu, key, e->ts, 1);
+	} else {
+		uint64_t qkey = c->pool[best].key;
+
+		csd_complete(c, best, e->ts);
+		csd_drain(c, e->cpu, qkey, e->ts, 0);
+	}
+}
+
+static void on_csd_exit(struct corr *c, const struct ipt_event *e)
+{
+	struct cpu_state *s = &c->cpu[e->cpu];
+
+	if (s->fn_running && s->fn_csd == e->csd && e->ts >= s->fn_ts)
+		lat_add(&s->pub.func, e->ts - s->fn_ts);
+	s->fn_running = 0;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static void on_lost(struct corr *c, const struct ipt_event *e)
+{
+	struct cpu_state *s = &c->cpu[e->cpu];
+	uint64_t to = e->callsite > e->ts ? e->callsite : e->ts;
+
+	c->cnt.lost_events += e->func;
+	s->pub.lost += e->func;
+	if (s->nlost == LOSTWIN_MAX) {
+		/* Merge into the last window: wider, never narrower. */
+		struct lostwin *w = &s->lost[LOSTWIN_MAX - 1];
+
+		w->to = to > w->to ? to : w->to;
+		w->count += e->func;
+		return;
+	}
+	s->lost[s->nlost++] = (struct lostwin){ e->ts, to, e->func };
+}
+
+static void process(struct corr *c, const struct ipt_event *e, uint64_t key)
+{
+	c->last_key = key;
+	if (e->type == IPT_EV_LOST) {
+		on_lost(c, e);
+		return;
+	}
+	c->cnt.events++;
+	c->cpu[e->cpu].pub.events++;
+	if (e->ts > c->cpu[e->cpu].pub.last_ts)
+		c->cpu[e->cpu].pub.last_ts = e->ts;
+	switch (e->type) {
+	case IPT_EV_SEND:
+		if (e->target < c->o.ncpus && e->kind < IPT_MSG__MAX)
+			on_send(c, e, key);
+		break;
+	case IPT_EV_IPI_ENTRY:
+		if (e->kind < IPT_MSG__MAX)
+			on_ipi_entry(c, e, key);
+		break;
+	case IPT_EV_CSD_QUEUE:
+		if (e->target < c->o.ncpus)
+			on_csd_queue(c, e, key);
+		break;
+	case IPT_EV_CSD_FUNC_ENTRY:
+		on_csd_entry(c, e, key);
+		break;
+	case IPT_EV_CSD_FUNC_EXIT:
+		on_csd_exit(c, e);
+		break;
+	case IPT_EV_IDLE_WAKE:
+		c->cnt.idle_wakes++;
+		if (e->target < c->o.ncpus)
+			c->cpu[e->target].pub.idle_wakes++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Min-heap on (key, seq). */
+static int hless(const struct heap_item *a, const struct heap_item *b)
+{
+	return a->key < b->key || (a->key == b->key && a->seq < b->seq);
+}
+
+static void heap_push(struct corr *c, const struct heap_item *it)
+{
+	size_t i;
+
+	if (c->nheap == c->heapcap) {
+		c->heapcap = c->heapcap ? c->heapcap * 2 : 4096;
+		c->heap = xrealloc(c->heap, c->heapcap * sizeof(*c->heap));
+	}
+	i = c->nheap++;
+	while (i && hless(it, &c->heap[(i - 1) / 2])) {
+		c->heap[i] = c->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	c->heap[i] = *it;
+}
+
+static void heap_pop(struct corr *c, struct heap_item *out)
+{
+	struct heap_item last;
+	size_t i = 0;
+
+	*out = c->heap[0];
+	last = c->heap[--c->nheap];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < c->nheap && hless(&c->heap[l], &last))
+			m = l;
+		if (l + 1 < c->nheap && hless(&c->heap[l + 1], m == i ? &last : &c->heap[l]))
+			m = l + 1;
+		if (m == i)
+			break;
+		c->heap[i] = c->heap[m];
+		i = m;
+	}
+	if (c->nheap)
+		c->heap[i] = last;
+}
+
+void corr_feed(struct corr *c, const struct ipt_event *e)
+{
+	struct heap_item it;
+
+	if (c->finished || e->cpu >= c->o.ncpus)
+		return;
+	it.key = e->ts;
+	it.seq = c->seq++;
+	it.ev = *e;
+	heap_push(c, &it);
+	if (it.key > c->max_key)
+		c->max_key = it.key;
+	while (c->nheap && c->heap[0].key + c->o.reorder_ns < c->max_key) {
+		struct heap_item top;
+
+		heap_pop(c, &top);
+		process(c, &top.ev, top.key);
+	}
+}
+
+/* Fold pending items of one (src, dst, msg) into one anomaly each. */
+void corr_finish(struct corr *c, uint64_t end_ns)
+{
+	struct heap_item top;
+
+	if (c->finished)
+		return;
+	while (c->nheap) {
+		heap_pop(c, &top);
+		process(c, &top.ev, top.key);
+	}
+	c->finished = 1;
+
+	/* IPIs still pending. */
+	for (unsigned dst = 0; dst < c->o.ncpus; dst++) {
+		for (unsigned k = 0; k < IPT_MSG__MAX; k++) {
+			struct sendq *q = sendq(c, dst, k, 0);
+			/* Per source: oldest item and how many. */
+			if (!q)
+				continue;
+			/* Sends answered only by a receive stamped just before them. */
+			for (unsigned j = 0, cnt = q->n; j < cnt; j++) {
+				struct pend_send p = q->q[q->head];
+
+				q->head = (q->head + 1) % SENDQ_CAP;
+				q->n--;
+				if (p.early) {
+					lat_add(&pair(c, p.src, dst)->ipi[k], 0);
+					c->cnt.matched++;
+					c->cnt.skewed++;
+					c->cnt.received_unmatched--;
+				} else {
+					q->q[(q->head + q->n++) % SENDQ_CAP] = p;
+				}
+			}
+			while (q->n) {
+				struct pend_send first = q->q[q->head];
+				uint64_t n = 0;
+
+				if (first.ts + c->o.grace_ns > end_ns) {
+					c->cnt.ipi_inflight_end += q->n + q->overflow;
+					q->n = 0;
+					q->overflow = 0;
+					break;
+				}
+				/* Take every pending item from the same source. */
+				for (unsigned j = 0, cnt = q->n; j < cnt; j++) {
+					struct pend_send p = q->q[q->head];
+
+					q->head = (q->head + 1) % SENDQ_CAP;
+					q->n--;
+					if (p.src == first.src)
+						n++;
+					else
+						q->q[(q->head + q->n++) % SENDQ_CAP] = p;
+				}
+				if (!q->n) {
+					n += q->overflow;
+					q->overflow = 0;
+				}
+				add_anomaly(c, CORR_A_UNDELIVERED, first.src, dst, k, first.ts,
+					    end_ns - first.ts, first.func, first.callsite, 0, n);
+			}
+		}
+	}
+	/* csds still pending, oldest first per target. */
+	for (unsigned dst = 0; dst < c->o.ncpus; dst++) {
+		while (c->cpu[dst].csd_head != NIL) {
+			uint32_t i = c->cpu[dst].csd_head, j, next;
+			struct pcsd first = c->pool[i];
+			uint64_t n = 0;
+
+			if (first.early) {
+				/* Its entry was stamped just before the queue: skew. */
+				lat_add(&pair(c, first.src, dst)->csd, 0);
+				c->cnt.csd_executed++;
+				c->cnt.csd_unmatched_entries--;
+				c->cnt.skewed++;
+				pcsd_remove(c, i);
+				continue;
+			}
+			if (first.type == IPT_CSD_TYPE_IRQ_WORK) {
+				/* Run by irq_work_single(): no hook can see it run. */
+				c->cnt.csd_unconfirmed++;
+				pcsd_remove(c, i);
+				continue;
+			}
+			if (first.ts + c->o.grace_ns > end_ns) {
+				c->cnt.csd_inflight_end++;
+				pcsd_remove(c, i);
+				continue;
+			}
+			for (j = i; j != NIL; j = next) {
+				next = c->pool[j].next;
+				if (c->pool[j].src == first.src && c->pool[j].func == first.func &&
+				    !c->pool[j].early && c->pool[j].ts + c->o.grace_ns <= end_ns) {
+					n++;
+					pcsd_remove(c, j);
+				}
+			}
+			add_anomaly(c, CORR_A_STUCK_CSD, first.src, dst, first.type, first.ts,
+				    end_ns - first.ts, first.func, first.callsite, first.csd, n);
+		}
+	}
+}
+
+void corr_free(struct corr *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < (size_t)c->o.ncpus * c->o.ncpus; i++) {
+		if (!c->pairs[i])
+			continue;
+		for (int k = 0; k < IPT_MSG__MAX; k++)
+			lat_free(&c->pairs[i]->ipi[k]);
+		lat_free(&c->pairs[i]->csd);
+		free(c->pairs[i]);
+	}
+	for (size_t i = 0; i < (size_t)c->o.ncpus * IPT_MSG__MAX; i++)
+		free(c->sendq[i]);
+	for (unsigned i = 0; i < c->o.ncpus; i++)
+		lat_free(&c->cpu[i].pub.func);
+	free(c->pairs);
+	free(c->sendq);
+	free(c->cpu);
+	free(c->pool);
+	free(c->buckets);
+	free(c->heap);
+	free(c->anom);
+	free(c);
+}
+
+const struct corr_counts *corr_counts(const struct corr *c) { return &c->cnt; }
+
+const struct corr_anomaly *corr_anomalies(const struct corr *c, size_t *n)
+{
+	*n = c->nanom;
+	return c->anom;
+}
+
+const struct corr_cpu *corr_cpu(const struct corr *c, unsigned cpu)
+{
+	return cpu < c->o.ncpus ? &c->cpu[cpu].pub : NULL;
+}
+
+const struct corr_pair *corr_pair(const struct corr *c, unsigned src, unsigned dst)
+{
+	if (src >= c->o.ncpus || dst >= c->o.ncpus)
+		return NULL;
+	return c->pairs[(size_t)src * c->o.ncpus + dst];
+}

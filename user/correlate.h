@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The correlator: a streaming state machine over ipitrace events, with no
+ * BPF in it, shared by `report` (and later `timeline` and `watch`).  The
+ * matching rules are written down in docs/correlation.md.
+ *
+ * Memory is bounded by CPUs x message kinds plus what is in flight plus the
+ * reorder window, never by trace length.
+ */
+#ifndef IPT_CORRELATE_H
+#define IPT_CORRELATE_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipitrace/events.h"
+#include "ipitrace/format.h"
+
+/* Log-linear latency histogram: 8 sub-buckets per power of two, so a
+ * percentile read from it is within 1/16 (~6%) of the true value. */
+#define LAT_BUCKETS 496
+
+struct lat {
+	uint64_t count, sum, min, max;
+	uint32_t *hist;		/* LAT_BUCKETS, allocated on first use */
+};
+
+uint64_t lat_percentile(const struct lat *l, double p);	/* p in [0,100] */
+void lat_add(struct lat *l, uint64_t v);
+/* log2 bucket counts (bucket i: [2^i, 2^(i+1)) ns, bucket 0 also 0). */
+void lat_log2(const struct lat *l, uint64_t out[64]);
+
+/* Per (source CPU, destination CPU). */
+struct corr_pair {
+	uint64_t sent[IPT_MSG__MAX];
+	struct lat ipi[IPT_MSG__MAX];	/* send -> receive on dst */
+	uint64_t csd_queued;
+	struct lat csd;			/* csd queue -> function entry on dst */
+};
+
+struct corr_cpu {
+	uint64_t events;
+	uint64_t sent[IPT_MSG__MAX];		/* as sender */
+	uint64_t received[IPT_MSG__MAX];	/* IPI_ENTRY events */
+	uint64_t received_window[IPT_MSG__MAX];	/* IPI_ENTRY inside opts window */
+	uint64_t csd_queued_to;			/* csds queued to this CPU */
+	uint64_t csd_executed;			/* csd functions run here */
+	uint64_t idle_wakes;			/* wake-ups that needed no IPI */
+	uint64_t lost;
+	struct lat func;			/* csd function duration */
+	uint64_t last_ts;			/* newest event produced here */
+};
+
+enum corr_anomaly_kind {
+	CORR_A_UNDELIVERED = 1,	/* IPI sent, never received */
+	CORR_A_STUCK_CSD,	/* csd queued, never executed */
+	CORR_A_SLOW_IPI,	/* received, but after more than the threshold */
+	CORR_A_SLOW_CSD,	/* executed, but after more than the threshold */
+	CORR_A__MAX,
+};
+const char *corr_anomaly_name(int kind);
+
+struct corr_anomaly {
+	uint32_t kind;		/* CORR_A_* */
+	uint32_t uncertain;	/* events were lost where this happened */
+	uint32_t src, dst;	/* sender / target CPU */
+	uint32_t msg;		/* IPT_MSG_* (IPIs) or IPT_CSD_TYPE_* (csds) */
+	uint32_t target_active;	/* target produced events after ts */
+	uint64_t ts;		/* when it was sent/queued (oldest of the group) */
+	uint64_t age_ns;	/* how long it stayed pending */
+	uint64_t func, callsite, csd;
+	uint64_t count;		/* identical items folded into this one */
+	uint64_t lost;		/* events lost on src/dst around it */
+};
+
+struct corr_opts {
+	unsigned ncpus;
+	uint64_t skew_ns;	/* cross-CPU timestamp tolerance */
+	uint64_t reorder_ns;	/* how late an event may arrive out of order */
+	uint64_t grace_ns;	/* pending at the end but younger: in flight */
+	uint64_t threshold_ns;	/* slower than this: an anomaly */
+	int unknown_loss;	/* events lost at unknown times: all uncertain */
+	/* Receive hooks exist for this kind, so its sends can be verified. */
+	int have_receive[IPT_MSG__MAX];
+	int have_csd_entry;	/* csd_function_entry is hooked */
+	/* CPUs whose events were traced (record --cpus); NULL means all. */
+	const uint64_t *traced;
+	/* Count IPI_ENTRY per CPU between these times (the /proc/interrupts
+	 * snapshots) into corr_cpu.received_window. */
+	uint64_t window_from, window_to;
+};
+
+void corr_opts_default(struct corr_opts *o, unsigned ncpus);
+
+struct corr_counts {
+	uint64_t events, lost_events;
+	uint64_t sent, sent_unverifiable, received, matched, coalesced, skewed;
+	uint64_t undelivered, ipi_uncertain, ipi_inflight_end, idle_wakes;
+	uint64_t csd_queued, csd_executed, csd_local, csd_drained;
+	uint64_t csd_stuck, csd_uncertain, csd_unconfirmed, csd_inflight_end;
+	uint64_t csd_unmatched_entries, csd_unverifiable, received_unmatched;
+	uint64_t anomalies_by_kind[CORR_A__MAX];
+	uint64_t anomalies_dropped;	/* past the list cap, counted only */
+};
+
+struct corr;
+
+struct corr *corr_new(const struct corr_opts *o);
+/* Events may arrive up to reorder_ns out of timestamp order. */
+void corr_feed(struct corr *c, const struct ipt_event *e);
+/* End of trace at end_ns: drain, then judge what is still pending. */
+void corr_finish(struct corr *c, uint64_t end_ns);
+void corr_free(struct corr *c);
+
+const struct corr_counts *corr_counts(const struct corr *c);
+const struct corr_anomaly *corr_anomalies(const struct corr *c, size_t *n);
+const struct corr_cpu *corr_cpu(const struct corr *c, unsigned cpu);
+const struct corr_pair *corr_pair(const struct corr *c, unsigned src, unsigned dst);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The hook ladder: for every event kind, the rungs this kernel offers, the
+ * one chosen and why each better one was skipped.  One ladder serves
+ * `probe` and `record`.
+ */
+#ifndef IPT_LADDER_H
+#define IPT_LADDER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ipitrace/events.h"
+#include "json.h"
+
+/* Event kinds as the plan shows them. */
+enum evk {
+	EVK_SEND, EVK_RECEIVE, EVK_DEMUX, EVK_CSD_QUEUE, EVK_CSD_FUNC, EVK_CSD_WAIT,
+	EVK_IDLE_WAKE, EVK__MAX,
+};
+
+enum flavour { FL_NONE, FL_TP_BTF, FL_RAW_TP };
+
+struct tp_def {
+	const char *cat, *name;
+	enum evk evk;
+	int recv_kind;		/* IPI_ENTRY kind it reports, -1 if none */
+	int send_side;		/* attached after every receive-side hook */
+};
+
+struct hook_row {
+	const struct tp_def *tp;
+	int exists;		/* the kernel has this tracepoint */
+	enum flavour fl;	/* chosen */
+	char why[320];		/* why better flavours were not used, or why none */
+};
+
+struct plan_opts {
+	uint64_t ring_bytes;
+	const uint64_t *cpu_filter;	/* NULL: all CPUs */
+};
+
+struct tracepoints_bpf;
+struct bpf_link;
+
+struct plan {
+	struct hook_row *rows;
+	unsigned nrows;
+	char release[128], machine[64];
+	unsigned ncpus;			/* possible CPUs */
+	int kernel_btf;
+	char kprobes[256];		/* "" when available, else why not */
+	char fentry[256];		/* "" when available, else why not */
+	char note[EVK__MAX][320];	/* per event kind, when no rung at all */
+	int have_receive[IPT_MSG__MAX];
+	int have_csd_entry;
+	uint64_t addr_call_func_ipi;
+	struct tracepoints_bpf *skel;	/* loaded, not attached */
+	struct bpf_link **links;
+	unsigned nlinks;
+};
+
+/* Decide and load.  Returns 0, or an EXIT_* code with the reason in err. */
+int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errlen);
+/* Attach receive-side hooks first, so no send is seen before its receive
+ * could be.  0 or EXIT_BPF with err set. */
+int plan_attach(struct plan *p, char *err, size_t errlen);
+/* Send-side first, then the rest. */
+void plan_detach(struct plan *p);
+void plan_destroy(struct plan *p);
+
+/* Number of event kinds with a working rung. */
+unsigned plan_usable(const struct plan *p);
+void plan_print(const struct plan *p, FILE *f);
+void plan_json(const struct plan *p, struct json *j);
+/* Human text for the recording's PLAN section (caller frees). */
+char *plan_text(const struct plan *p);
+const char *evk_name(enum evk k);
+const char *flavour_name(enum flavour f);
+int plan_ring_fd(const struct plan *p);
+int plan_stats_fd(const struct plan *p);
+/* Sum of bpf_prog_info.recursion_misses over the attached programs. */
+uint64_t plan_recursion_misses(const struct plan *p);
+
+#endif

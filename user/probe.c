@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* ipitrace probe: the hook plan for this kernel, and why. */
+#include "cli.h"
+#include "json.h"
+#include "ladder.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+int cmd_probe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct plan_opts po = { .ring_bytes = 1 << 20 };
+	struct plan plan;
+	char err[512];
+	int opt, as_json = 0, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': as_json = 1; break;
+		case 'v': ipt_verbose++; break;
+		case 'h':
+			printf("usage: ipitrace probe [--json] [-v]\n\n"
+			       "Load every hook this kernel might offer, without attaching, and print\n"
+			       "which rung each event kind will use (tp_btf, raw_tp, fentry, kprobe) and\n"
+			       "the reason every better rung was skipped: tracepoint missing, no BTF,\n"
+			       "the verifier's own refusal, kprobes not configured, fentry refused.\n\n"
+			       "Exit status: 0 when at least one event kind can be traced, 3 when\n"
+			       "nothing can (the message says what is missing).\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		ipt_err("unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	ret = plan_build(&plan, &po, err, sizeof(err));
+	if (ret && !plan.rows) {
+		ipt_err("%s", err);
+		return ret;
+	}
+	if (as_json) {
+		struct json j;
+
+		json_init(&j, stdout, 1);
+		plan_json(&plan, &j);
+		json_end(&j);
+	} else {
+		plan_print(&plan, stdout);
+	}
+	if (ret)
+		ipt_err("%s", err);
+	plan_destroy(&plan);
+	return ret;
+}

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* ipitrace report: correlate a recording and summarise it. */
+#include "cli.h"
+#include "correlate.h"
+#include "json.h"
+#include "procint.h"
+#include "recording.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const msg_names[IPT_MSG__MAX] = {
+	"CALL_FUNCTION", "RESCHEDULE", "TICK_BROADCAST", "NMI", "RM_HOST_ACTION",
+	"IRQ_WORK", "OTHER",
+};
+
+static const char *csd_type_name(uint32_t t)
+{
+	switch (t) {
+	case IPT_CSD_TYPE_ASYNC: return "async";
+	case IPT_CSD_TYPE_SYNC: return "sync";
+	case IPT_CSD_TYPE_IRQ_WORK: return "irq_work";
+	case IPT_CSD_TYPE_TTWU: return "ttwu";
+	}
+	return "unknown";
+}
+
+/* /proc/interrupts row that counts each receive kind (x86 names). */
+static const char *irq_row_of(int kind)
+{
+	switch (kind) {
+	case IPT_MSG_CALL_FUNCTION: return "CAL";
+	case IPT_MSG_RESCHEDULE: return "RES";
+	case IPT_MSG_IRQ_WORK: return "IWI";
+	}
+	return NULL;
+}
+
+struct report {
+	struct rec_reader *r;
+	struct corr *c;
+	const struct ksyms *ks;
+	unsigned ncpus;
+	uint64_t start_ns, end_ns;
+	struct procint irq[2];
+	int have_irq;
+	int have_receive[IPT_MSG__MAX];
+	const char *path;
+};
+
+static void sentence(const struct report *rp, const struct corr_anomaly *a, char *buf, size_t len)
+{
+	char func[160], site[160];
+	double t = (a->ts - rp->start_ns) / 1e9, age = a->age_ns / 1e6;
+	int n = 0;
+
+	ksyms_fmt(rp->ks, a->func, func, sizeof(func));
+	ksyms_fmt(rp->ks, a->callsite, site, sizeof(site));
+	switch (a->kind) {
+	case CORR_A_UNDELIVERED:
+		n = snprintf(buf, len, "CPU %u sent %s to CPU %u at %.6f s (from %s) and no receive "
+			     "took it: still pending %.1f ms later when the trace ended; CPU %u %s",
+			     a->src, msg_names[a->msg], a->dst, t, site, age, a->dst,
+			     a->target_active ? "kept running (it produced later events)"
+					      : "produced no event after the send");
+		break;
+	case CORR_A_STUCK_CSD:
+		n = snprintf(buf, len, "CPU %u queued %s() (%s csd, from %s) for CPU %u at %.6f s and "
+			     "it never ran: still pending %.1f ms later when the trace ended; CPU %u %s",
+			     a->src, func, csd_type_name(a->msg), site, a->dst, t, age, a->dst,
+			     a->target_active ? "kept running" : "produced no event after it");
+		break;
+	case CORR_A_SLOW_IPI:
+		n = snprintf(buf, len, "CPU %u sent %s to CPU %u at %.6f s (from %s); received "
+			     "%.1f ms later", a->src, msg_names[a->msg], a->dst, t, site, age);
+		break;
+	case CORR_A_SLOW_CSD:
+		n = snprintf(buf, len, "CPU %u queued %s() for CPU %u at %.6f s (from %s); it ran "
+			     "%.1f ms later", a->src, func, a->dst, t, site, age);
+		break;
+	}
+	if (a->count > 1 && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, " [%" PRIu64 " alike]", a->count);
+	if (a->uncertain && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, " -- UNCERTAIN: %" PRIu64 " events were lost on CPU %u/%u "
+			 "around it%s", a->lost, a->src, a->dst,
+			 a->lost ? "" : " (the kernel skipped BPF programs at unknown times)");
+}
+
+static void parse_receive_kinds(struct report *rp)
+{
+	const char *v = rec_meta(rp->r, "receive_kinds");
+
+	memset(rp->have_receive, 0, sizeof(rp->have_receive));
+	for (const char *p = v; p && *p;) {
+		unsigned long k = strtoul(p, (char **)&p, 10);
+
+		if (k < IPT_MSG__MAX)
+			rp->have_receive[k] = 1;
+		if (*p != ',')
+			break;
+		p++;
+	}
+}
+
+static void print_lat(FILE *f, const struct lat *l)
+{
+	fprintf(f, "%8" PRIu64 " %9.1f %9.1f %9.1f", l->count, lat_percentile(l, 50) / 1e3,
+		lat_percentile(l, 99) / 1e3, l->max / 1e3);
+}
+
+static void json_lat(struct json *j, const struct lat *l)
+{
+	json_ku64(j, "count", l->count);
+	json_ku64(j, "p50_ns", lat_percentile(l, 50));
+	json_ku64(j, "p99_ns", lat_percentile(l, 99));
+	json_ku64(j, "max_ns", l->max);
+}
+
+static int64_t irq_delta(const struct report *rp, const char *row, unsigned cpu)
+{
+	int64_t a = procint_get(&rp->irq[0], row, cpu), b = procint_get(&rp->irq[1], row, cpu);
+
+	return a < 0 || b < 0 ? -1 : b - a;
+}
+
+static void output_text(const struct report *rp, FILE *f)
+{
+	const struct corr_counts *k = corr_counts(rp->c);
+	const struct ipt_trailer *t = rec_trailer(rp->r);
+	const struct corr_anomaly *an;
+	size_t nan;
+	char buf[1024];
+
+	fprintf(f, "recording  %s: %s %s, %u CPUs, %.2f s%s\n", rp->path,
+		rec_meta(rp->r, "kernel_release") ?: "?", rec_meta(rp->r, "arch") ?: "?", rp->ncpus,
+		(rp->end_ns - rp->start_ns) / 1e9,
+		rec_header(rp->r)->flags & IPT_F_NO_ADDRESSES ? " (no addresses)" : "");
+	fprintf(f, "events     %" PRIu64 "; lost %" PRIu64 " (ring full %" PRIu64 ", recursion %"
+		PRIu64 ")\n", (uint64_t)t->events, (uint64_t)(t->ring_dropped + t->recursion_misses), (uint64_t)t->ring_dropped,
+		(uint64_t)t->recursion_misses);
+	fprintf(f, "\nIPIs       sent %" PRIu64 ", received %" PRIu64 ", matched %" PRIu64
+		" (%" PRIu64 " coalesced), undelivered %" PRIu64 ", uncertain %" PRIu64 "\n",
+		k->sent, k->received, k->matched, k->coalesced, k->undelivered, k->ipi_uncertain);
+	fprintf(f, "           %" PRIu64 " wake-ups needed no IPI (target polling in idle); %"
+		PRIu64 " sends have no receive hook; %" PRIu64 " in flight at the end\n",
+		k->idle_wakes, k->sent_unverifiable, k->ipi_inflight_end);
+	fprintf(f, "CSD calls  queued %" PRIu64 ", executed %" PRIu64 " (%" PRIu64
+		" by a batch or flush), stuck %" PRIu64 ", uncertain %" PRIu64 "; %" PRIu64
+		" run locally\n", k->csd_queued, k->csd_executed, k->csd_drained, k->csd_stuck,
+		k->csd_uncertain, k->csd_local);
+	if (k->csd_unconfirmed)
+		fprintf(f, "           %" PRIu64 " irq_work csds no hook can see run "
+			"(irq_work_single has no event)\n", k->csd_unconfirmed);
+
+	if (rp->have_irq) {
+		fprintf(f, "\nCross-check with /proc/interrupts (kernel counters over the same window):\n");
+		fprintf(f, "  %-4s %-14s %4s %12s %12s %8s\n", "row", "kind", "cpu", "kernel", "traced", "diff");
+		for (int m = 0; m < IPT_MSG__MAX; m++) {
+			const char *row = irq_row_of(m);
+
+			if (!row || !rp->have_receive[m] || procint_get(&rp->irq[0], row, 0) < 0)
+				continue;
+			for (unsigned cpu = 0; cpu < rp->ncpus; cpu++) {
+				int64_t d = irq_delta(rp, row, cpu);
+				uint64_t tr = corr_cpu(rp->c, cpu)->received_window[m];
+
+				if (d < 0)
+					continue;
+				fprintf(f, "  %-4s %-14s %4u %12" PRId64 " %12" PRIu64 " %7.2f%%\n", row,
+					msg_names[m], cpu, d, tr,
+					d ? 100.0 * ((double)tr - (double)d) / (double)d : 0.0);
+			}
+		}
+	}
+
+	fprintf(f, "\nLatency per CPU pair (us)   %-14s %8s %9s %9s %9s\n", "", "count", "p50", "p99", "max");
+	for (unsigned s = 0; s < rp->ncpus; s++)
+		for (unsigned d = 0; d < rp->ncpus; d++) {
+			const struct corr_pair *p = corr_pair(rp->c, s, d);
+
+			if (!p)
+				continue;
+			for (int m = 0; m < IPT_MSG__MAX; m++) {
+				if (!p->ipi[m].count)
+					continue;
+				fprintf(f, "  %3u -> %-3u send->receive %-14s ", s, d, msg_names[m]);
+				print_lat(f, &p->ipi[m]);
+				fputc('\n', f);
+			}
+			if (p->csd.count) {
+				fprintf(f, "  %3u -> %-3u csd queue->run %-14s ", s, d, "");
+				print_lat(f, &p->csd);
+				fputc('\n', f);
+			}
+		}
+
+	an = corr_anomalies(rp->c, &nan);
+	fprintf(f, "\nAnomalies: %zu%s\n", nan, nan ? "" : " (none)");
+	for (size_t i = 0; i < nan; i++) {
+		sentence(rp, &an[i], buf, sizeof(buf));
+		fprintf(f, "  [%s] %s\n", corr_anomaly_name(an[i].kind), buf);
+	}
+	if (k->anomalies_dropped)
+		fprintf(f, "  ... and %" PRIu64 " more not listed\n", k->anomalies_dropped);
+}
+
+static void output_json(const struct report *rp, FILE *f)
+{
+	const struct corr_counts *k = corr_counts(rp->c);
+	const struct ipt_trailer *t = rec_trailer(rp->r);
+	const struct ipt_cpu_stats *cs = rec_cpu_stats(rp->r);
+	const struct corr_anomaly *an;
+	struct json j;
+	size_t nan;
+	char buf[1024];
+
+	json_init(&j, f, 1);
+	json_obj_begin(&j);
+	json_key(&j, "recording");
+	json_obj_begin(&j);
+	json_kstr(&j, "file", rp->path);
+	json_kstr(&j, "kernel", rec_meta(rp->r, "kernel_release") ?: "");
+	json_kstr(&j, "arch", rec_meta(rp->r, "arch") ?: "");
+	json_ku64(&j, "ncpus", rp->ncpus);
+	json_kdouble(&j, "duration_s", (rp->end_ns - rp->start_ns) / 1e9);
+	json_kbool(&j, "no_addresses", rec_header(rp->r)->flags & IPT_F_NO_ADDRESSES);
+	json_kstr(&j, "plan", rec_plan(rp->r) ?: "");
+	json_obj_end(&j);
+	json_ku64(&j, "events", t->events);
+	json_ku64(&j, "lost_events", t->ring_dropped + t->recursion_misses);
+	json_key(&j, "lost");
+	json_obj_begin(&j);
+	json_ku64(&j, "ring_full", t->ring_dropped);
+	json_ku64(&j, "recursion", t->recursion_misses);
+	json_obj_end(&j);
+
+	json_key(&j, "ipi");
+	json_obj_begin(&j);
+	json_ku64(&j, "sent", k->sent);
+	json_ku64(&j, "received", k->received);
+	json_ku64(&j, "matched", k->matched);
+	json_ku64(&j, "coalesced", k->coalesced);
+	json_ku64(&j, "undelivered", k->undelivered);
+	json_ku64(&j, "uncertain", k->ipi_uncertain);
+	json_ku64(&j, "unverifiable", k->sent_unverifiable);
+	json_ku64(&j, "in_flight_at_end", k->ipi_inflight_end);
+	json_ku64(&j, "received_without_send", k->received_unmatched);
+	json_ku64(&j, "wakeups_without_ipi", k->idle_wakes);
+	json_obj_end(&j);
+
+	json_key(&j, "csd");
+	json_obj_begin(&j);
+	json_ku64(&j, "queued", k->csd_queued);
+	json_ku64(&j, "executed", k->csd_executed);
+	json_ku64(&j, "executed_by_batch_or_flush", k->csd_drained);
+	json_ku64(&j, "stuck", k->csd_stuck);
+	json_ku64(&j, "uncertain", k->csd_uncertain);
+	json_ku64(&j, "local", k->csd_local);
+	json_ku64(&j, "unconfirmed_irq_work", k->csd_unconfirmed);
+	json_ku64(&j, "in_flight_at_end", k->csd_inflight_end);
+	json_ku64(&j, "entries_without_queue", k->csd_unmatched_entries);
+	json_obj_end(&j);
+
+	an = corr_anomalies(rp->c, &nan);
+	json_key(&j, "anomalies");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < nan; i++) {
+		const struct corr_anomaly *a = &an[i];
+		int ipi = a->kind == CORR_A_UNDELIVERED || a->kind == CORR_A_SLOW_IPI;
+
+		sentence(rp, a, buf, sizeof(buf));
+		json_obj_begin(&j);
+		json_kstr(&j, "kind", a->uncertain ? "uncertain" : corr_anomaly_name(a->kind));
+		if (a->uncertain)
+			json_kstr(&j, "would_be", corr_anomaly_name(a->kind));
+		json_kstr(&j, "sentence", buf);
+		json_ku64(&j, "src_cpu", a->src);
+		json_ku64(&j, "dst_cpu", a->dst);
+		json_kstr(&j, ipi ? "message" : "csd_type", ipi ? msg_names[a->msg] : csd_type_name(a->msg));
+		json_kstr(&j, "func", ksyms_fmt(rp->ks, a->func, buf, sizeof(buf)));
+		json_kstr(&j, "callsite", ksyms_fmt(rp->ks, a->callsite, buf, sizeof(buf)));
+		json_kdouble(&j, "time_s", (a->ts - rp->start_ns) / 1e9);
+		json_kdouble(&j, "age_ms", a->age_ns / 1e6);
+		json_ku64(&j, "count", a->count);
+		json_kbool(&j, "target_active", a->target_active);
+		json_ku64(&j, "lost_events", a->lost);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+
+	json_key(&j, "per_cpu");
+	json_arr_begin(&j);
+	for (unsigned cpu = 0; cpu < rp->ncpus; cpu++) {
+		const struct corr_cpu *c = corr_cpu(rp->c, cpu);
+
+		json_obj_begin(&j);
+		json_ku64(&j, "cpu", cpu);
+		json_ku64(&j, "events", c->events);
+		json_ku64(&j, "lost_events", cs[cpu].dropped);
+		json_key(&j, "sent");
+		json_obj_begin(&j);
+		for (int m = 0; m < IPT_MSG__MAX; m++)
+			if (c->sent[m])
+				json_ku64(&j, msg_names[m], c->sent[m]);
+		json_obj_end(&j);
+		json_key(&j, "received");
+		json_obj_begin(&j);
+		for (int m = 0; m < IPT_MSG__MAX; m++)
+			if (c->received[m])
+				json_ku64(&j, msg_names[m], c->received[m]);
+		json_obj_end(&j);
+		json_ku64(&j, "csd_queued_to", c->csd_queued_to);
+		json_ku64(&j, "csd_executed", c->csd_executed);
+		json_ku64(&j, "wakeups_without_ipi", c->idle_wakes);
+		json_key(&j, "csd_function_ns");
+		json_obj_begin(&j);
+		json_lat(&j, &c->func);
+		json_obj_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+
+	json_key(&j, "pairs");
+	json_arr_begin(&j);
+	for (unsigned s = 0; s < rp->ncpus; s++)
+		for (unsigned d = 0; d < rp->ncpus; d++) {
+			const struct corr_pair *p = corr_pair(rp->c, s, d);
+
+			if (!p)
+				continue;
+			for (int m = 0; m < IPT_MSG__MAX; m++) {
+				if (!p->sent[m] && !p->ipi[m].count)
+					continue;
+				json_obj_begin(&j);
+				json_ku64(&j, "src", s);
+				json_ku64(&j, "dst", d);
+				json_kstr(&j, "what", "send_to_receive");
+				json_kstr(&j, "message", msg_names[m]);
+				json_ku64(&j, "sent", p->sent[m]);
+				json_lat(&j, &p->ipi[m]);
+				json_obj_end(&j);
+			}
+			if (p->csd_queued || p->csd.count) {
+				json_obj_begin(&j);
+				json_ku64(&j, "src", s);
+				json_ku64(&j, "dst", d);
+				json_kstr(&j, "what", "csd_queue_to_entry");
+				json_ku64(&j, "queued", p->csd_queued);
+				json_lat(&j, &p->csd);
+				json_obj_end(&j);
+			}
+		}
+	json_arr_end(&j);
+
+	json_key(&j, "interrupts");
+	json_arr_begin(&j);
+	for (int m = 0; m < IPT_MSG__MAX && rp->have_irq; m++) {
+		const char *row = irq_row_of(m);
+
+		if (!row || !rp->have_receive[m] || procint_get(&rp->irq[0], row, 0) < 0)
+			continue;
+		for (unsigned cpu = 0; cpu < rp->ncpus; cpu++) {
+			int64_t d = irq_delta(rp, row, cpu);
+			uint64_t tr = corr_cpu(rp->c, cpu)->received_window[m];
+
+			if (d < 0)
+				continue;
+			json_obj_begin(&j);
+			json_kstr(&j, "row", row);
+			json_kstr(&j, "message", msg_names[m]);
+			json_ku64(&j, "cpu", cpu);
+			json_ku64(&j, "kernel", d);
+			json_ku64(&j, "traced", tr);
+			json_kdouble(&j, "diff_pct", d ? 100.0 * ((double)tr - (double)d) / (double)d : 0);
+			json_obj_end(&j);
+		}
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_end(&j);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ipitrace report FILE [--json] [--threshold TIME] [--grace TIME]\n"
+"\n"
+"Correlate a recording made by `ipitrace record`: match every IPI send to its\n"
+"receive and every queued cross-CPU call (csd) to its execution, and report\n"
+"what was never received or never ran, latencies per CPU pair, and the\n"
+"kernel's own /proc/interrupts counts beside the traced ones.\n"
+"\n"
+"      --json            machine-readable output (docs/user-guide.md lists fields)\n"
+"      --threshold TIME  a delivery slower than this is an anomaly (default 1s)\n"
+"      --grace TIME      pending at the end but younger than this is in flight,\n"
+"                        not lost (default 100ms)\n"
+"      --skew TIME       cross-CPU timestamp tolerance (default 20us)\n"
+"      --fail-on-anomaly exit 4 when any anomaly (not uncertain) is found\n"
+"\n"
+"Exit status: 0 done, 1 unreadable or damaged recording, 2 usage, 4 anomalies\n"
+"with --fail-on-anomaly.\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "skew", required_argument, NULL, 's' },
+		{ "fail-on-anomaly", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct report rp = {0};
+	struct corr_opts co;
+	uint64_t threshold = 1000000000ull, grace = 100000000ull, skew = 20000;
+	int opt, as_json = 0, fail_on = 0, ret = EXIT_FAIL, rc;
+	char err[512];
+	const struct ipt_event *ev;
+	size_t n;
+	uint64_t cpus_bits[IPT_MAX_CPUS / 64];
+	const char *cpus;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		uint64_t *dst = opt == 't' ? &threshold : opt == 'g' ? &grace : &skew;
+
+		switch (opt) {
+		case 'j': as_json = 1; break;
+		case 't': case 'g': case 's':
+			if (parse_duration_ns(optarg, dst)) {
+				ipt_err("bad time '%s': use 1s, 500ms, 20us", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'F': fail_on = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		ipt_err(optind == argc ? "report needs a recording FILE" : "report takes one FILE");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	rp.path = argv[optind];
+	rp.r = rec_open(rp.path, err, sizeof(err));
+	if (!rp.r) {
+		ipt_err("%s", err);
+		return EXIT_FAIL;
+	}
+	rp.ncpus = rec_ncpus(rp.r);
+	rp.ks = rec_symbols(rp.r);
+	rp.start_ns = rec_trailer(rp.r)->start_ns;
+	rp.end_ns = rec_trailer(rp.r)->end_ns;
+	parse_receive_kinds(&rp);
+
+	corr_opts_default(&co, rp.ncpus);
+	co.threshold_ns = threshold;
+	co.grace_ns = grace;
+	co.skew_ns = skew;
+	memcpy(co.have_receive, rp.have_receive, sizeof(co.have_receive));
+	co.have_csd_entry = rec_meta(rp.r, "csd_entry_hooked") &&
+			    !strcmp(rec_meta(rp.r, "csd_entry_hooked"), "1");
+	co.unknown_loss = rec_trailer(rp.r)->recursion_misses > 0;
+	cpus = rec_meta(rp.r, "cpus");
+	if (cpus && strcmp(cpus, "all")) {
+		if (parse_cpu_list(cpus, cpus_bits, rp.ncpus, err, sizeof(err))) {
+			ipt_err("%s: corrupted: META cpus=%s: %s", rp.path, cpus, err);
+			goto out;
+		}
+		co.traced = cpus_bits;
+	}
+	{
+		uint64_t t0, t1;
+		const char *a = rec_irq(rp.r, 0, &t0), *b = rec_irq(rp.r, 1, &t1);
+		char e1[128], e2[128];
+
+		rp.have_irq = a && b && *a && !procint_parse(a, &rp.irq[0], e1, sizeof(e1)) &&
+			      !procint_parse(b, &rp.irq[1], e2, sizeof(e2));
+		co.window_from = t0;
+		co.window_to = t1;
+	}
+
+	rp.c = corr_new(&co);
+	while ((rc = rec_next_events(rp.r, &ev, &n, err, sizeof(err))) > 0)
+		for (size_t i = 0; i < n; i++)
+			corr_feed(rp.c, &ev[i]);
+	if (rc < 0) {
+		ipt_err("%s", err);
+		goto out;
+	}
+	corr_finish(rp.c, rp.end_ns);
+
+	if (as_json)
+		output_json(&rp, stdout);
+	else
+		output_text(&rp, stdout);
+	ret = EXIT_OK;
+	if (fail_on) {
+		const struct corr_counts *k = corr_counts(rp.c);
+
+		for (int a = 1; a < CORR_A__MAX; a++)
+			if (k->anomalies_by_kind[a])
+				ret = EXIT_ANOMALY;
+	}
+out:
+	corr_free(rp.c);
+	procint_free(&rp.irq[0]);
+	procint_free(&rp.irq[1]);
+	rec_free(rp.r);
+	return ret;
+}

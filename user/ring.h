@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The ring consumer: BPF ring buffer in, callback per event, and the
+ * per-CPU emitted/dropped counters BPF keeps. */
+#ifndef IPT_RING_H
+#define IPT_RING_H
+
+#include <linux/types.h>
+#include "ipitrace/events.h"
+
+typedef int (*ring_cb)(void *ctx, const struct ipt_event *e);
+
+struct ring;
+
+struct ring *ring_open(int map_fd, ring_cb cb, void *ctx);
+/* Wait up to timeout_ms for data and consume it: events handled or -errno. */
+int ring_poll(struct ring *r, int timeout_ms);
+/* Consume whatever is there without waiting. */
+int ring_drain(struct ring *r);
+void ring_close(struct ring *r);
+
+/* Read the PERCPU_ARRAY of struct ipt_cpu_stats into out[ncpus]. */
+int ring_read_stats(int stats_fd, unsigned ncpus, struct ipt_cpu_stats *out);
+
+#endif
