@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_BINS := $(BUILD)/tests/ipistorm $(BUILD)/tests/mkrec
 
 .PHONY: all clean test deps demo unit
-all: $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS)
+all: $(BPF_OBJS) $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS)
 
 $(BUILD)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -111,11 +111,15 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run
 
-# Three seconds of this host's real IPIs, recorded and correlated.
+# A first look at this host: the hook plan, then three seconds of its real
+# IPIs (with a TLB-shootdown load from the generator for the first two, so
+# an idle host has something to show), recorded and correlated.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/ipitrace probe
-	$(Q)$(BUILD)/ipitrace record -d 3 -o $(BUILD)/demo.ipit
+	@echo
+	$(Q)$(BUILD)/tests/ipistorm -q -d 2 tlb & $(BUILD)/ipitrace record -d 3 -o $(BUILD)/demo.ipit; wait
+	@echo
 	$(Q)$(BUILD)/ipitrace report $(BUILD)/demo.ipit
 
 clean:

@@ -27,9 +27,17 @@ const volatile __u64 cpu_filter[IPT_FILTER_WORDS] = {};
 
 static __always_inline int cpu_in_filter(__u32 cpu)
 {
-	if (cpu >= IPT_FILTER_WORDS * 64)
+	__u32 w = cpu / 64;
+
+	if (w >= IPT_FILTER_WORDS)
 		return 1;
-	return (cpu_filter[cpu / 64] >> (cpu % 64)) & 1;
+	/* The mask restates the bound for the verifier: clang recomputes
+	 * cpu / 64 from a register the check above never saw, and folds a bare
+	 * mask away because it "knows" w < 16 (measured: "R2 max value is
+	 * outside of the allowed memory range").  barrier_var() hides w's value
+	 * from clang so the mask stays. */
+	barrier_var(w);
+	return (cpu_filter[w & (IPT_FILTER_WORDS - 1)] >> (cpu & 63)) & 1;
 }
 
 /*

@@ -93,11 +93,22 @@ static uint64_t parse_addr(struct ksyms *ks, const char *s)
 			die("bad address", s);
 		return v;
 	}
-	const struct ksym *k = ksyms_by_name(ks, s);
+	/* NAME or NAME+0xOFF */
+	char name[256];
+	const char *plus = strchr(s, '+');
+	uint64_t off = 0;
+
+	snprintf(name, sizeof(name), "%.*s", plus ? (int)(plus - s) : (int)strlen(s), s);
+	if (plus) {
+		off = strtoull(plus + 1, &end, 16);
+		if (*end || strncmp(plus + 1, "0x", 2))
+			die("bad offset (use NAME+0x1c)", s);
+	}
+	const struct ksym *k = ksyms_by_name(ks, name);
 
 	if (!k)
 		die("unknown symbol (declare it with `sym NAME ADDR`)", s);
-	return k->addr;
+	return k->addr + off;
 }
 
 static int build(const char *in, const char *out)
@@ -168,6 +179,8 @@ static int build(const char *in, const char *out)
 				*v++ = '\0';
 				if (!strcmp(tok[i], "to"))
 					e.target = strtoul(v, NULL, 10);
+				else if (!strcmp(tok[i], "kind") && e.type == IPT_EV_LOST)
+					e.kind = !strcmp(v, "recursion") ? IPT_LOST_RECURSION : IPT_LOST_RING;
 				else if (!strcmp(tok[i], "kind"))
 					e.kind = find_kind(v);
 				else if (!strcmp(tok[i], "type")) {
@@ -232,9 +245,13 @@ static int build(const char *in, const char *out)
 		char *tb = xcalloc(1, tl);
 		struct ipt_trailer t = { .events = nev, .start_ns = start, .end_ns = end,
 					 .recursion_misses = recursion, .ncpus = ncpus };
+		/* `recursion N` lines are misses with no time; LOST kind=recursion
+		 * records are timed ones, added to the trailer's total below. */
 
 		for (size_t i = 0; i < nev; i++)
-			if (evs[i].type == IPT_EV_LOST) {
+			if (evs[i].type == IPT_EV_LOST && evs[i].kind == IPT_LOST_RECURSION) {
+				t.recursion_misses += evs[i].func;
+			} else if (evs[i].type == IPT_EV_LOST) {
 				struct ipt_cpu_stats *cs = (void *)(tb + sizeof(t));
 
 				t.ring_dropped += evs[i].func;
@@ -278,8 +295,9 @@ static int dump(const char *path)
 			int64_t ts = (int64_t)(e->ts - t0);
 
 			if (e->type == IPT_EV_LOST) {
-				printf("%" PRId64 " %u LOST count=%" PRIu64 " until=%" PRId64 "\n", ts,
-				       e->cpu, (uint64_t)e->func, (int64_t)(e->callsite - t0));
+				printf("%" PRId64 " %u LOST count=%" PRIu64 " until=%" PRId64 "%s\n", ts,
+				       e->cpu, (uint64_t)e->func, (int64_t)(e->callsite - t0),
+				       e->kind == IPT_LOST_RECURSION ? " kind=recursion" : "");
 				continue;
 			}
 			printf("%" PRId64 " %u %s", ts, e->cpu, ev_names[e->type]);

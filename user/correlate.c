@@ -260,22 +260,11 @@ static void add_anomaly(struct corr *c, uint32_t kind, uint32_t src, uint32_t ds
 			uint32_t msg, uint64_t ts, uint64_t age, uint64_t func,
 			uint64_t callsite, uint64_t csd, uint64_t count)
 {
-	uint64_t lost = lost_between(c, src, ts, ts + age) + lost_between(c, dst, ts, ts + age);
 	struct corr_anomaly *a;
-	int uncertain = lost || c->o.unknown_loss;
 
-	if (uncertain) {
-		if (kind == CORR_A_UNDELIVERED)
-			c->cnt.ipi_uncertain += count;
-		else if (kind == CORR_A_STUCK_CSD)
-			c->cnt.csd_uncertain += count;
-	} else {
-		c->cnt.anomalies_by_kind[kind]++;
-		if (kind == CORR_A_UNDELIVERED)
-			c->cnt.undelivered += count;
-		else if (kind == CORR_A_STUCK_CSD)
-			c->cnt.csd_stuck += count;
-	}
+	/* Only recorded here: whether it is certain is decided in
+	 * judge_anomalies(), once every loss window and the kernel's own
+	 * counters are known (a LOST record can arrive 100 ms late). */
 	if (c->nanom >= ANOMALY_CAP) {
 		c->cnt.anomalies_dropped++;
 		return;
@@ -285,7 +274,6 @@ static void add_anomaly(struct corr *c, uint32_t kind, uint32_t src, uint32_t ds
 	a = &c->anom[c->nanom++];
 	memset(a, 0, sizeof(*a));
 	a->kind = kind;
-	a->uncertain = uncertain;
 	a->src = src;
 	a->dst = dst;
 	a->msg = msg;
@@ -295,11 +283,39 @@ static void add_anomaly(struct corr *c, uint32_t kind, uint32_t src, uint32_t ds
 	a->callsite = callsite;
 	a->csd = csd;
 	a->count = count;
-	a->lost = lost;
 	a->target_active = c->cpu[dst].pub.last_ts > ts;
 }
 
+static void judge_anomalies(struct corr *c)
+{
+	for (size_t i = 0; i < c->nanom; i++) {
+		struct corr_anomaly *a = &c->anom[i];
+		uint64_t end = a->ts + a->age_ns;
+
+		a->lost = lost_between(c, a->src, a->ts, end) +
+			  (a->src != a->dst ? lost_between(c, a->dst, a->ts, end) : 0);
+		a->unseen = c->cpu[a->src].pub.unseen +
+			    (a->src != a->dst ? c->cpu[a->dst].pub.unseen : 0);
+		a->uncertain = a->lost || a->unseen || c->o.unknown_loss;
+		if (a->uncertain) {
+			if (a->kind == CORR_A_UNDELIVERED)
+				c->cnt.ipi_uncertain += a->count;
+			else if (a->kind == CORR_A_STUCK_CSD)
+				c->cnt.csd_uncertain += a->count;
+			continue;
+		}
+		c->cnt.anomalies_by_kind[a->kind]++;
+		if (a->kind == CORR_A_UNDELIVERED)
+			c->cnt.undelivered += a->count;
+		else if (a->kind == CORR_A_STUCK_CSD)
+			c->cnt.csd_stuck += a->count;
+	}
+}
+
 /* ------------------------------------------------------------ IPIs */
+
+static void csd_drain(struct corr *c, unsigned cpu, uint64_t before, uint64_t ts, int ttwu_too,
+		      int proof);
 
 static struct sendq *sendq(struct corr *c, unsigned dst, unsigned kind, int create)
 {
@@ -348,11 +364,24 @@ static void on_ipi_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 	s->pub.received[e->kind]++;
 	if (e->ts >= c->o.window_from && e->ts <= c->o.window_to)
 		s->pub.received_window[e->kind]++;
+	if (e->ts >= c->o.wide_from && e->ts <= c->o.wide_to)
+		s->pub.received_wide[e->kind]++;
 	/* Take every pending send made before this receive. */
 	while (q && q->n && q->q[q->head].key <= key) {
 		const struct pend_send *p = &q->q[q->head];
 		uint64_t lat = e->ts > p->ts ? e->ts - p->ts : 0;
 
+		if (p->early && lat > c->o.threshold_ns) {
+			/* A receive stamped just before it (skew) could have
+			 * answered it: never call a send slow when it may not be. */
+			lat_add(&pair(c, p->src, e->cpu)->ipi[e->kind], 0);
+			c->cnt.skewed++;
+			c->cnt.matched++;
+			c->cnt.received_unmatched--;
+			q->head = (q->head + 1) % SENDQ_CAP;
+			q->n--;
+			continue;
+		}
 		lat_add(&pair(c, p->src, e->cpu)->ipi[e->kind], lat);
 		if (lat > c->o.threshold_ns)
 			add_anomaly(c, CORR_A_SLOW_IPI, p->src, e->cpu, e->kind, p->ts, lat,
@@ -369,7 +398,13 @@ static void on_ipi_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 	}
 	if (taken > 1)
 		c->cnt.coalesced += taken - 1;
-	if (!taken) {
+	/* The call-function handler flushes the whole queue: irq_work csds
+	 * queued before it ran then, with no event of their own. */
+	if (e->kind == IPT_MSG_CALL_FUNCTION)
+		csd_drain(c, e->cpu, key, e->ts, 0, 0);
+	/* Receives before start_ns (while hooks were being attached) may
+	 * answer sends that were never traced: neither counted nor held. */
+	if (!taken && e->ts >= c->o.start_ns) {
 		c->cnt.received_unmatched++;
 		s->early_recv[e->kind] = e->ts ? e->ts : 1;
 	}
@@ -446,7 +481,7 @@ static void on_csd_queue(struct corr *c, const struct ipt_event *e, uint64_t key
 {
 	struct cpu_state *s;
 	struct pcsd *p;
-	uint32_t i, b;
+	uint32_t i, b, next_i;
 
 	c->cnt.csd_queued++;
 	pair(c, e->cpu, e->target)->csd_queued++;
@@ -458,6 +493,25 @@ static void on_csd_queue(struct corr *c, const struct ipt_event *e, uint64_t key
 	uint64_t tentative = 0;
 
 	s = &c->cpu[e->target];
+	/* A csd node cannot be on a queue twice, so a pending earlier use of
+	 * this csd was dequeued by a flush by now.  All but ASYNC csds are
+	 * unlocked only after their function ran (csd_lock() waits for that
+	 * before reuse; TTWU and irq_work csds are re-armed only once run), so
+	 * the earlier use is done even if its entry event is missing; an ASYNC
+	 * one runs in the flush that took it, maybe after this event. */
+	for (i = c->buckets[hash_csd(c, e->target, e->csd)]; e->csd && i != NIL; i = next_i) {
+		next_i = c->pool[i].hnext;
+		if (c->pool[i].dst != e->target || c->pool[i].csd != e->csd)
+			continue;
+		if (c->pool[i].type == IPT_CSD_TYPE_ASYNC) {
+			if (!c->pool[i].drained_at)
+				c->pool[i].drained_at = e->ts;
+			continue;
+		}
+		c->cnt.csd_entry_not_seen++;
+		c->cnt.csd_executed++;
+		pcsd_remove(c, i);
+	}
 	for (unsigned j = 0; j < EARLY_CSD; j++) {
 		struct early_csd *x = &s->early_csd[j];
 
@@ -500,9 +554,16 @@ static void csd_complete(struct corr *c, uint32_t i, uint64_t ts)
 	pcsd_remove(c, i);
 }
 
-/* The flush that ran something at `key` took every csd queued to `cpu`
- * before `before`: complete those that never get an entry of their own. */
-static void csd_drain(struct corr *c, unsigned cpu, uint64_t before, uint64_t ts, int ttwu_too)
+/*
+ * A flush ran on `cpu` at `ts`; csds queued there before `before` were on
+ * its list.  IRQ_WORK csds (and, for a TTWU batch, TTWU ones) never get an
+ * entry of their own: complete them.  With `proof` (the flush ran a csd
+ * queued after them, more than skew_ns later) SYNC/ASYNC ones are marked as
+ * dequeued; an IPI entry alone is no proof: an IPI that arrives without
+ * its work being seen is the very bug this tool looks for.
+ */
+static void csd_drain(struct corr *c, unsigned cpu, uint64_t before, uint64_t ts, int ttwu_too,
+		      int proof)
 {
 	uint32_t i = c->cpu[cpu].csd_head, next;
 
@@ -513,7 +574,7 @@ static void csd_drain(struct corr *c, unsigned cpu, uint64_t before, uint64_t ts
 		if (p->type == IPT_CSD_TYPE_IRQ_WORK || (ttwu_too && p->type == IPT_CSD_TYPE_TTWU)) {
 			c->cnt.csd_drained++;
 			csd_complete(c, i, ts);
-		} else if (!p->drained_at) {
+		} else if (proof && !p->drained_at && p->key + c->o.skew_ns < before) {
 			p->drained_at = ts;
 		}
 	}
@@ -533,17 +594,32 @@ static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 		return;
 	}
 	s->pub.csd_executed++;
-	/* The oldest pending csd with this pointer on this CPU. */
-	for (i = c->buckets[hash_csd(c, e->cpu, e->csd)]; i != NIL; i = c->pool[i].hnext) {
-		const struct pcsd *p = &c->pool[i];
+	for (;;) {
+		/* The oldest pending csd with this pointer on this CPU. */
+		best = NIL;
+		for (i = c->buckets[hash_csd(c, e->cpu, e->csd)]; i != NIL; i = c->pool[i].hnext) {
+			const struct pcsd *p = &c->pool[i];
 
-		if (p->dst == e->cpu && p->csd == e->csd && p->key <= key &&
-		    (best == NIL || p->key < c->pool[best].key))
-			best = i;
+			if (p->dst == e->cpu && p->csd == e->csd && p->key <= key &&
+			    (best == NIL || p->key < c->pool[best].key))
+				best = i;
+		}
+		if (best == NIL || !c->pool[best].early ||
+		    e->ts - c->pool[best].ts <= c->o.threshold_ns)
+			break;
+		/* Its entry stamped just before the queue (skew) may have been
+		 * the one: rather that than calling it slow. */
+		lat_add(&pair(c, c->pool[best].src, e->cpu)->csd, 0);
+		c->cnt.csd_executed++;
+		c->cnt.csd_unmatched_entries--;
+		c->cnt.skewed++;
+		pcsd_remove(c, best);
 	}
 	if (best == NIL) {
 		/* Queued before the trace started, its queue event was lost, or its
 		 * queue is stamped a little later (skew): hold it for skew_ns. */
+		if (e->ts < c->o.start_ns)
+			return;
 		c->cnt.csd_unmatched_entries++;
 		s->early_csd[s->early_csd_next] = (struct early_csd){ e->csd, e->ts ? e->ts : 1 };
 		s->early_csd_next = (s->early_csd_next + 1) % EARLY_CSD;
@@ -552,12 +628,12 @@ static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 	if (c->pool[best].type == IPT_CSD_TYPE_TTWU) {
 		/* One sched_ttwu_pending() runs the whole batch. */
 		csd_complete(c, best, e->ts);
-		csd_drain(c, e->cpu, key, e->ts, 1);
+		csd_drain(c, e->cpu, key, e->ts, 1, 1);
 	} else {
 		uint64_t qkey = c->pool[best].key;
 
 		csd_complete(c, best, e->ts);
-		csd_drain(c, e->cpu, qkey, e->ts, 0);
+		csd_drain(c, e->cpu, qkey, e->ts, 0, 1);
 	}
 }
 
@@ -572,22 +648,35 @@ static void on_csd_exit(struct corr *c, const struct ipt_event *e)
 
 /* ------------------------------------------------------------ dispatch */
 
-static void on_lost(struct corr *c, const struct ipt_event *e)
+static void lost_window(struct corr *c, unsigned cpu, uint64_t from, uint64_t to, uint64_t n)
 {
-	struct cpu_state *s = &c->cpu[e->cpu];
-	uint64_t to = e->callsite > e->ts ? e->callsite : e->ts;
+	struct cpu_state *s = &c->cpu[cpu];
 
-	c->cnt.lost_events += e->func;
-	s->pub.lost += e->func;
 	if (s->nlost == LOSTWIN_MAX) {
 		/* Merge into the last window: wider, never narrower. */
 		struct lostwin *w = &s->lost[LOSTWIN_MAX - 1];
 
 		w->to = to > w->to ? to : w->to;
-		w->count += e->func;
+		w->count += n;
 		return;
 	}
-	s->lost[s->nlost++] = (struct lostwin){ e->ts, to, e->func };
+	s->lost[s->nlost++] = (struct lostwin){ from, to, n };
+}
+
+static void on_lost(struct corr *c, const struct ipt_event *e)
+{
+	uint64_t to = e->callsite > e->ts ? e->callsite : e->ts;
+
+	c->cnt.lost_events += e->func;
+	if (e->kind == IPT_LOST_RECURSION) {
+		/* Which CPU missed is not known: the window is every CPU's. */
+		c->cnt.lost_recursion += e->func;
+		for (unsigned cpu = 0; cpu < c->o.ncpus; cpu++)
+			lost_window(c, cpu, e->ts, to, e->func);
+		return;
+	}
+	c->cpu[e->cpu].pub.lost += e->func;
+	lost_window(c, e->cpu, e->ts, to, e->func);
 }
 
 static void process(struct corr *c, const struct ipt_event *e, uint64_t key)
@@ -695,17 +784,35 @@ void corr_feed(struct corr *c, const struct ipt_event *e)
 	}
 }
 
-/* Fold pending items of one (src, dst, msg) into one anomaly each. */
-void corr_finish(struct corr *c, uint64_t end_ns)
+void corr_flush(struct corr *c)
 {
 	struct heap_item top;
 
-	if (c->finished)
-		return;
 	while (c->nheap) {
 		heap_pop(c, &top);
 		process(c, &top.ev, top.key);
 	}
+}
+
+void corr_set_unknown_loss(struct corr *c)
+{
+	c->o.unknown_loss = 1;
+}
+
+void corr_note_unseen(struct corr *c, unsigned cpu, uint64_t n)
+{
+	if (cpu < c->o.ncpus) {
+		c->cpu[cpu].pub.unseen += n;
+		c->cnt.unseen += n;
+	}
+}
+
+/* Fold pending items of one (src, dst, msg) into one anomaly each. */
+void corr_finish(struct corr *c, uint64_t end_ns)
+{
+	if (c->finished)
+		return;
+	corr_flush(c);
 	c->finished = 1;
 
 	/* IPIs still pending. */
@@ -740,13 +847,20 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 					q->overflow = 0;
 					break;
 				}
-				/* Take every pending item from the same source. */
+				if (first.ts < c->o.start_ns) {
+					/* Sent while hooks were still being attached. */
+					c->cnt.ipi_inflight_end++;
+					q->head = (q->head + 1) % SENDQ_CAP;
+					q->n--;
+					continue;
+				}
+				/* Take every aged pending item from the same source. */
 				for (unsigned j = 0, cnt = q->n; j < cnt; j++) {
 					struct pend_send p = q->q[q->head];
 
 					q->head = (q->head + 1) % SENDQ_CAP;
 					q->n--;
-					if (p.src == first.src)
+					if (p.src == first.src && p.ts + c->o.grace_ns <= end_ns)
 						n++;
 					else
 						q->q[(q->head + q->n++) % SENDQ_CAP] = p;
@@ -776,13 +890,21 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 				pcsd_remove(c, i);
 				continue;
 			}
+			if (first.drained_at) {
+				/* A flush (or a later reuse of the csd) proves it left the
+				 * queue: it ran, unseen. */
+				c->cnt.csd_entry_not_seen++;
+				c->cnt.csd_executed++;
+				pcsd_remove(c, i);
+				continue;
+			}
 			if (first.type == IPT_CSD_TYPE_IRQ_WORK) {
 				/* Run by irq_work_single(): no hook can see it run. */
 				c->cnt.csd_unconfirmed++;
 				pcsd_remove(c, i);
 				continue;
 			}
-			if (first.ts + c->o.grace_ns > end_ns) {
+			if (first.ts + c->o.grace_ns > end_ns || first.ts < c->o.start_ns) {
 				c->cnt.csd_inflight_end++;
 				pcsd_remove(c, i);
 				continue;
@@ -790,7 +912,9 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 			for (j = i; j != NIL; j = next) {
 				next = c->pool[j].next;
 				if (c->pool[j].src == first.src && c->pool[j].func == first.func &&
-				    !c->pool[j].early && c->pool[j].ts + c->o.grace_ns <= end_ns) {
+				    !c->pool[j].early && !c->pool[j].drained_at &&
+				    c->pool[j].type != IPT_CSD_TYPE_IRQ_WORK &&
+				    c->pool[j].ts + c->o.grace_ns <= end_ns) {
 					n++;
 					pcsd_remove(c, j);
 				}
@@ -799,6 +923,7 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 				    end_ns - first.ts, first.func, first.callsite, first.csd, n);
 		}
 	}
+	judge_anomalies(c);
 }
 
 void corr_free(struct corr *c)

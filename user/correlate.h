@@ -44,10 +44,12 @@ struct corr_cpu {
 	uint64_t sent[IPT_MSG__MAX];		/* as sender */
 	uint64_t received[IPT_MSG__MAX];	/* IPI_ENTRY events */
 	uint64_t received_window[IPT_MSG__MAX];	/* IPI_ENTRY inside opts window */
+	uint64_t received_wide[IPT_MSG__MAX];	/* IPI_ENTRY inside opts wide window */
 	uint64_t csd_queued_to;			/* csds queued to this CPU */
 	uint64_t csd_executed;			/* csd functions run here */
 	uint64_t idle_wakes;			/* wake-ups that needed no IPI */
 	uint64_t lost;
+	uint64_t unseen;			/* missing per the kernel's counters */
 	struct lat func;			/* csd function duration */
 	uint64_t last_ts;			/* newest event produced here */
 };
@@ -72,6 +74,7 @@ struct corr_anomaly {
 	uint64_t func, callsite, csd;
 	uint64_t count;		/* identical items folded into this one */
 	uint64_t lost;		/* events lost on src/dst around it */
+	uint64_t unseen;	/* receives the kernel counted, the trace lacks */
 };
 
 struct corr_opts {
@@ -89,17 +92,25 @@ struct corr_opts {
 	/* Count IPI_ENTRY per CPU between these times (the /proc/interrupts
 	 * snapshots) into corr_cpu.received_window. */
 	uint64_t window_from, window_to;
+	/* A window a little wider, for corr_cpu.received_wide. */
+	uint64_t wide_from, wide_to;
+	/* Every hook attached (record's start): sends and queues before it are
+	 * never judged, receives before it never counted as unmatched. */
+	uint64_t start_ns;
 };
 
 void corr_opts_default(struct corr_opts *o, unsigned ncpus);
 
 struct corr_counts {
 	uint64_t events, lost_events;
+	uint64_t lost_recursion;	/* of lost_events: timed recursion misses */
+	uint64_t unseen;		/* per the kernel's counters, no time known */
 	uint64_t sent, sent_unverifiable, received, matched, coalesced, skewed;
 	uint64_t undelivered, ipi_uncertain, ipi_inflight_end, idle_wakes;
 	uint64_t csd_queued, csd_executed, csd_local, csd_drained;
 	uint64_t csd_stuck, csd_uncertain, csd_unconfirmed, csd_inflight_end;
 	uint64_t csd_unmatched_entries, csd_unverifiable, received_unmatched;
+	uint64_t csd_entry_not_seen;	/* proven run (dequeued), no entry seen */
 	uint64_t anomalies_by_kind[CORR_A__MAX];
 	uint64_t anomalies_dropped;	/* past the list cap, counted only */
 };
@@ -109,6 +120,14 @@ struct corr;
 struct corr *corr_new(const struct corr_opts *o);
 /* Events may arrive up to reorder_ns out of timestamp order. */
 void corr_feed(struct corr *c, const struct ipt_event *e);
+/* Process everything still in the reorder window (no verdict yet). */
+void corr_flush(struct corr *c);
+/* `n` events on `cpu` are known to be missing with no time known: the
+ * kernel's own counters (/proc/interrupts) saw more interrupts there than
+ * the trace did.  Every verdict involving that CPU becomes uncertain. */
+void corr_note_unseen(struct corr *c, unsigned cpu, uint64_t n);
+/* Events were lost at unknown times: every verdict is uncertain. */
+void corr_set_unknown_loss(struct corr *c);
 /* End of trace at end_ns: drain, then judge what is still pending. */
 void corr_finish(struct corr *c, uint64_t end_ns);
 void corr_free(struct corr *c);

@@ -81,5 +81,8 @@ int plan_ring_fd(const struct plan *p);
 int plan_stats_fd(const struct plan *p);
 /* Sum of bpf_prog_info.recursion_misses over the attached programs. */
 uint64_t plan_recursion_misses(const struct plan *p);
+/* Other BPF links on the tracepoints this plan uses (not ours): their
+ * names, comma-separated, into buf; returns how many. */
+unsigned plan_foreign_links(const struct plan *p, char *buf, size_t len);
 
 #endif

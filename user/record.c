@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_signal;
@@ -134,7 +135,8 @@ static int on_event(void *ctx, const struct ipt_event *in)
 	return c->write_failed ? -EIO : 0;
 }
 
-/* /proc/interrupts with the CLOCK_MONOTONIC time it was read (midpoint). */
+/* /proc/interrupts with the CLOCK_MONOTONIC time it was read: midpoint,
+ * then the times just before and just after the read, which bound it. */
 static char *irq_snapshot(uint64_t *mono, size_t *len)
 {
 	uint64_t t0 = mono_ns(), t1;
@@ -147,9 +149,60 @@ static char *irq_snapshot(uint64_t *mono, size_t *len)
 		text = xstrdup("");
 	n = strlen(text) + 48;
 	out = xcalloc(1, n);
-	*len = snprintf(out, n, "mono_ns=%" PRIu64 "\n%s", *mono, text);
+	n += 48;
+	out = xrealloc(out, n);
+	*len = snprintf(out, n, "mono_ns=%" PRIu64 " %" PRIu64 " %" PRIu64 "\n%s", *mono, t0, t1,
+			text);
 	free(text);
 	return out;
+}
+
+/*
+ * Losses since the last call become LOST records with their time window:
+ * ring drops per CPU (BPF counts them and stamps the last one), recursion
+ * misses (the kernel counts those per program, CPU unknown).  `stats` holds
+ * the counters just read; `prev` and `*prev_misses` are updated.
+ */
+static void record_losses(struct rec_ctx *ctx, const struct plan *plan,
+			  const struct ipt_cpu_stats *stats, struct ipt_cpu_stats *prev,
+			  uint64_t *prev_misses, uint64_t since, uint64_t now)
+{
+	uint64_t misses = plan_recursion_misses(plan);
+
+	for (unsigned c = 0; c < plan->ncpus; c++) {
+		if (stats[c].dropped > prev[c].dropped) {
+			struct ipt_event lost = {
+				.type = IPT_EV_LOST, .cpu = c, .ts = since, .target = IPT_NO_CPU,
+				.kind = IPT_LOST_RING, .func = stats[c].dropped - prev[c].dropped,
+				.callsite = stats[c].last_drop_ns,
+			};
+			on_event(ctx, &lost);
+		}
+		prev[c] = stats[c];
+	}
+	if (misses > *prev_misses) {
+		struct ipt_event lost = {
+			.type = IPT_EV_LOST, .cpu = 0, .ts = since, .target = IPT_NO_CPU,
+			.kind = IPT_LOST_RECURSION, .func = misses - *prev_misses, .callsite = now,
+		};
+		on_event(ctx, &lost);
+		*prev_misses = misses;
+	}
+}
+
+/* Warn (once) when another tracer shares our tracepoints; 1 if it did. */
+static int warn_other_tracers(const struct plan *plan, int newline)
+{
+	char others[512];
+
+	if (!plan_foreign_links(plan, others, sizeof(others)))
+		return 0;
+	if (newline)
+		fputc('\n', stderr);
+	ipt_warn("another BPF program is on the same tracepoints (%s).  While tracers attach "
+		 "or detach, the kernel can skip probes; report checks the trace against "
+		 "/proc/interrupts for that", others);
+	return 1;
 }
 
 static void usage(FILE *f)
@@ -253,6 +306,13 @@ int cmd_record(int argc, char **argv)
 		ipt_err("%s", err);
 		return ret;
 	}
+	/* A hook the kernel has but refused in every flavour leaves a hole in
+	 * the recording: say so before recording, not after. */
+	for (unsigned i = 0; i < plan.nrows; i++)
+		if (plan.rows[i].exists && plan.rows[i].fl == FL_NONE)
+			ipt_warn("%s:%s is in this kernel but cannot be used (%s): its events "
+				 "will be missing", plan.rows[i].tp->cat, plan.rows[i].tp->name,
+				 plan.rows[i].why);
 	if (ksyms_load_kallsyms(&ks, NULL) || ks.restricted)
 		ipt_warn("kernel symbols unreadable (/proc/kallsyms%s): reports will show "
 			 "raw addresses", ks.restricted ? " shows zero addresses: kptr_restrict" : "");
@@ -309,9 +369,20 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	/* Hooks stay on for 5 ms on each side of the /proc/interrupts
+	 * snapshots, more than report's 2 ms cross-check margin. */
+	const struct timespec margin = { 0, 5000000 };
 	uint64_t start = mono_ns(), irq_ns, next_tick, last_tick;
 	size_t len;
-	char *irq = irq_snapshot(&irq_ns, &len);
+	char *irq;
+
+	int warned_others = 0;
+	uint64_t prev_misses = 0;
+
+	warned_others = warn_other_tracers(&plan, 0);
+
+	nanosleep(&margin, NULL);
+	irq = irq_snapshot(&irq_ns, &len);
 
 	rec_write_section(ctx.w, IPT_SEC_IRQ_START, irq, len);
 	free(irq);
@@ -341,24 +412,17 @@ int cmd_record(int argc, char **argv)
 		if (!ring_read_stats(plan_stats_fd(&plan), plan.ncpus, stats)) {
 			uint64_t dropped = 0;
 
-			for (unsigned c = 0; c < plan.ncpus; c++) {
+			record_losses(&ctx, &plan, stats, prev, &prev_misses, last_tick, now);
+			for (unsigned c = 0; c < plan.ncpus; c++)
 				dropped += stats[c].dropped;
-				if (stats[c].dropped > prev[c].dropped) {
-					struct ipt_event lost = {
-						.type = IPT_EV_LOST, .cpu = c, .ts = last_tick,
-						.target = IPT_NO_CPU,
-						.func = stats[c].dropped - prev[c].dropped,
-						.callsite = stats[c].last_drop_ns,
-					};
-					on_event(&ctx, &lost);
-				}
-				prev[c] = stats[c];
-			}
 			if (!quiet && tty)
 				fprintf(stderr, "\r  %6.1f s  %12" PRIu64 " events  %10" PRIu64
 					" lost  %8.0f events/s ", (now - start) / 1e9, ctx.events,
 					dropped, ctx.events / ((now - start) / 1e9));
 		}
+		/* Once a second: is another tracer on our tracepoints? */
+		if (!warned_others && (now - start) / 1000000000 != (last_tick - start) / 1000000000)
+			warned_others = warn_other_tracers(&plan, !quiet && tty);
 		last_tick = now;
 		next_tick = now + 100000000;
 	}
@@ -368,7 +432,9 @@ int cmd_record(int argc, char **argv)
 	/* The end snapshot comes before detach, so every interrupt it counts
 	 * was traced; events after end_ns are in flight and judged leniently. */
 	irq = irq_snapshot(&irq_ns, &len);
+	nanosleep(&margin, NULL);
 	uint64_t end = mono_ns();
+
 
 	plan_detach(&plan);
 	ring_drain(rb);
@@ -380,17 +446,9 @@ int cmd_record(int argc, char **argv)
 		void *sym;
 
 		ring_read_stats(plan_stats_fd(&plan), plan.ncpus, stats);
-		for (unsigned c = 0; c < plan.ncpus; c++) {
-			if (stats[c].dropped > prev[c].dropped) {
-				struct ipt_event lost = {
-					.type = IPT_EV_LOST, .cpu = c, .ts = last_tick,
-					.target = IPT_NO_CPU, .func = stats[c].dropped - prev[c].dropped,
-					.callsite = stats[c].last_drop_ns,
-				};
-				on_event(&ctx, &lost);
-			}
+		record_losses(&ctx, &plan, stats, prev, &prev_misses, last_tick, end);
+		for (unsigned c = 0; c < plan.ncpus; c++)
 			t.ring_dropped += stats[c].dropped;
-		}
 		rec_flush_events(ctx.w);
 		rec_write_section(ctx.w, IPT_SEC_IRQ_END, irq, len);
 		free(irq);

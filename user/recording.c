@@ -339,6 +339,8 @@ static int parse_irq(struct rec_reader *r, int which, char *text, uint64_t off, 
 	if (strncmp(text, "mono_ns=", 8) || !(nl = strchr(text, '\n')))
 		FAIL("%s: %s section at byte offset %" PRIu64 " does not start with mono_ns=",
 		     r->path, which ? "IRQ_END" : "IRQ_START", off);
+	/* "mono_ns=MID BEFORE AFTER" (the read's midpoint, then the times just
+	 * before and after it); only MID is used, and only MID is required. */
 	r->irq_ns[which] = strtoull(text + 8, NULL, 10);
 	r->irq[which] = text;
 	memmove(text, nl + 1, strlen(nl + 1) + 1);

@@ -68,15 +68,21 @@ struct ipt_section {
  * events' func/callsite are rewritten to stand-in + offset, and csd pointers
  * are replaced by a keyed hash whose key is not kept.
  */
-#define IPT_NOADDR_BASE		0xfff0000000000000ull
+#define IPT_NOADDR_BASE		0x5afe000000000000ull	/* non-canonical on x86-64,
+						 * not a powerpc kernel address */
 #define IPT_NOADDR_SHIFT	24
 
 /*
- * A synthetic record the recorder inserts when BPF reports lost events on a
- * CPU: cpu = that CPU, ts = start of the window, func = how many were lost,
- * callsite = end of the window (the last drop's timestamp).
+ * A synthetic record the recorder inserts when events were lost: ts = start
+ * of the window, callsite = its end, func = how many.  kind tells which
+ * loss: IPT_LOST_RING (a full ring on CPU `cpu`; the window ends at the last
+ * drop's timestamp) or IPT_LOST_RECURSION (the kernel skipped a BPF program
+ * because it was already running on that CPU; which CPU is not known, so the
+ * window applies to every CPU).
  */
 #define IPT_EV_LOST		32
+#define IPT_LOST_RING		0
+#define IPT_LOST_RECURSION	1
 
 struct ipt_trailer {
 	__u64 events;		/* records in all EVENTS sections */

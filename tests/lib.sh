@@ -1,0 +1,34 @@
+# Shared helpers for tests/cli/*.sh and tests/live/*.sh (sourced).
+set -u
+T=${TEST_TMP:-$(mktemp -d)}
+# On failure keep the test's files (recordings, reports) for a post-mortem.
+cleanup() {
+	rc=$?
+	jobs -p | xargs -r kill 2>/dev/null
+	if [ $rc != 0 ] && [ -n "${ROOT:-}" ]; then
+		keep=$ROOT/${BUILD:-build}/tests/failed/$(basename "$0" .sh)-$$
+		mkdir -p "$keep" && cp -r "$T"/. "$keep"/ 2>/dev/null &&
+			echo "kept the test's files in $keep" >&2
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+
+# Live tests need root and BPF: never skip, say exactly what is missing.
+need_bpf() {
+	[ "$(id -u)" = 0 ] || fail "this test loads BPF programs: run it as root (uid is $(id -u))"
+	[ -r /sys/kernel/btf/vmlinux ] || [ -d /sys/kernel/tracing/events ] ||
+		fail "no kernel BTF and no tracefs: the kernel offers no tracepoints to BPF"
+}
+
+# expect_json FILE JQ-EXPR [what]: the expression must be true.
+expect_json() {
+	jq -e "$2" "$1" >/dev/null || fail "${3:-$2}: got $(jq -c "${2%%[=<>!]*}" "$1" 2>&1 | head -c 400)"
+}
+
+# Start the generator in the background; it must outlive the recording.
+storm() { "$IPISTORM" -q "$@" >"$T/storm.out" 2>&1 & STORM_PID=$!; sleep 0.3; }
+storm_wait() { wait "$STORM_PID" || fail "ipistorm failed: $(cat "$T/storm.out")"; cat "$T/storm.out"; }
