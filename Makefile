@@ -6,6 +6,7 @@
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
+.DEFAULT_GOAL := all
 
 BUILD    ?= build
 CC       ?= gcc
@@ -49,8 +50,30 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_BINS := $(BUILD)/tests/ipistorm $(BUILD)/tests/mkrec
 
-.PHONY: all clean test deps demo unit
-all: $(BPF_OBJS) $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS)
+# The same library and unit tests under AddressSanitizer and UBSan (no
+# recovery: the first report fails the test), and a libFuzzer target over
+# the recording reader and the correlator.  clang, with libclang-rt.
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=all
+SAN_CFLAGS = $(filter-out -O2 -Wno-format-truncation,$(CFLAGS))
+SAN_UNIT  := $(patsubst tests/unit/%.c,$(BUILD)/san/%,$(UNIT_SRCS))
+FUZZ      := $(BUILD)/fuzz/fuzz_recording
+
+$(BUILD)/san/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRCS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -Itests/unit $(filter %.c,$^) -lz -o $@
+
+$(FUZZ): tests/fuzz/fuzz_recording.c $(LIB_SRCS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer \
+		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(filter %.c,$^) -lz -o $@
+
+sanitize: $(SAN_UNIT) $(FUZZ)
+
+.PHONY: all clean test deps demo unit sanitize
+all: $(BPF_OBJS) $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS) $(SAN_UNIT) $(FUZZ)
 
 $(BUILD)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -93,8 +116,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_OBJS)
 
 # Debian packages the build and the tests need.  Idempotent and quiet when
 # everything is there; apt-get update only when something is missing.
-DEB_PKGS := clang llvm gcc make pkg-config bpftool libbpf-dev libelf-dev \
-            zlib1g-dev libzstd-dev jq
+DEB_PKGS := clang gcc make bpftool libbpf-dev libelf-dev zlib1g-dev jq \
+            libclang-rt-14-dev
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

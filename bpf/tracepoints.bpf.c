@@ -22,7 +22,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Address of generic_smp_call_function_single_interrupt, the callback that
  * kernel/smp.c passes to trace_ipi_send_cpu{,mask}() for call-function IPIs
  * since 6.5 (commit 68e2d17c9eb3 "trace: Add trace_ipi_send_cpu()").  Set from
- * kallsyms; 0 when unknown, and userspace then reclassifies by symbol. */
+ * kallsyms; 0 when unknown (kptr_restrict), and call-function sends are then
+ * reported as OTHER, which the correlator never calls lost. */
 const volatile __u64 addr_call_func_ipi = 0;
 /* Bounds the cpumask walk in ipi_send_cpumask. */
 const volatile __u32 nr_cpu_ids = 64;

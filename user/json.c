@@ -105,7 +105,7 @@ void json_double(struct json *j, double v)
 {
 	sep(j);
 	if (isfinite(v))
-		fprintf(j->f, "%.6g", v);
+		fprintf(j->f, "%.10g", v);	/* ns precision for times in s */
 	else
 		fputs("null", j->f);
 }

@@ -29,7 +29,8 @@ static int cmp_addr(const void *a, const void *b)
 
 void ksyms_sort(struct ksyms *ks)
 {
-	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	if (ks->n > 1)	/* qsort(NULL, 0) is undefined behaviour */
+		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
 }
 
 int ksyms_load_kallsyms(struct ksyms *ks, const char *path)

@@ -29,9 +29,10 @@ int cmd_probe(int argc, char **argv)
 		case 'h':
 			printf("usage: ipitrace probe [--json] [-v]\n\n"
 			       "Load every hook this kernel might offer, without attaching, and print\n"
-			       "which rung each event kind will use (tp_btf, raw_tp, fentry, kprobe) and\n"
-			       "the reason every better rung was skipped: tracepoint missing, no BTF,\n"
-			       "the verifier's own refusal, kprobes not configured, fentry refused.\n\n"
+			       "which rung each event kind will use (tp_btf, then raw_tp; fentry and\n"
+			       "kprobe rungs are probed for and reported, not built yet) and the reason\n"
+			       "every better rung was skipped: tracepoint missing, no BTF, the\n"
+			       "verifier's own refusal, kprobes not configured, fentry refused.\n\n"
 			       "Exit status: 0 when at least one event kind can be traced, 3 when\n"
 			       "nothing can (the message says what is missing).\n");
 			return EXIT_OK;

@@ -366,6 +366,10 @@ int cmd_record(int argc, char **argv)
 	ret = plan_attach(&plan, err, sizeof(err));
 	if (ret) {
 		ipt_err("%s", err);
+		/* Nothing was recorded: leave no trailer-less file behind. */
+		rec_close(ctx.w, err, sizeof(err));
+		ctx.w = NULL;
+		unlink(out);
 		goto out;
 	}
 
@@ -391,7 +395,7 @@ int cmd_record(int argc, char **argv)
 	last_tick = start;
 	next_tick = start + 100000000;
 	if (!quiet)
-		ipt_info("recording to %s%s; Ctrl-C stops", out, duration ? "" : " until Ctrl-C");
+		ipt_info("recording to %s; Ctrl-C stops", out);
 
 	while (!stop_signal && !ctx.write_failed) {
 		uint64_t now = mono_ns();
@@ -403,6 +407,7 @@ int cmd_record(int argc, char **argv)
 			timeout = (start + duration - now) / 1000000 + 1;
 		if (ring_poll(rb, timeout) < 0 && !stop_signal) {
 			ipt_err("reading the ring buffer: %s", strerror(errno));
+			ctx.write_failed = 1;	/* the recording is incomplete */
 			break;
 		}
 		now = mono_ns();

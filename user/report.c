@@ -470,7 +470,8 @@ static void output_json(const struct report *rp, FILE *f)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: ipitrace report FILE [--json] [--threshold TIME] [--grace TIME]\n"
+"usage: ipitrace report FILE [--json] [--threshold TIME] [--grace TIME] [--skew TIME]\n"
+"                            [--fail-on-anomaly]\n"
 "\n"
 "Correlate a recording made by `ipitrace record`: match every IPI send to its\n"
 "receive and every queued cross-CPU call (csd) to its execution, and report\n"

@@ -42,7 +42,10 @@ static void make_good(void)
 	}
 	rec_write_section(w, IPT_SEC_META, meta, strlen(meta));
 	rec_write_section(w, IPT_SEC_PLAN, "plan\n", 5);
-	rec_write_section(w, IPT_SEC_IRQ_START, "mono_ns=1000\n           CPU0\n CAL: 5\n", 39);
+	const char *irq0 = "mono_ns=1000\n           CPU0\n CAL: 5\n";
+	const char *irq1 = "mono_ns=5000000\n           CPU0\n CAL: 9\n";
+
+	rec_write_section(w, IPT_SEC_IRQ_START, irq0, strlen(irq0));
 	for (unsigned i = 0; i < NEV; i++) {
 		struct ipt_event e = { .type = IPT_EV_SEND, .cpu = i % 4, .ts = 2000 + i,
 				       .target = (i + 1) % 4, .kind = IPT_MSG_CALL_FUNCTION,
@@ -50,7 +53,7 @@ static void make_good(void)
 		rec_append_event(w, &e);
 	}
 	rec_flush_events(w);
-	rec_write_section(w, IPT_SEC_IRQ_END, "mono_ns=5000000\n           CPU0\n CAL: 9\n", 42);
+	rec_write_section(w, IPT_SEC_IRQ_END, irq1, strlen(irq1));
 	ksyms_add(&ks, 0xffffffff81000000ull, 0x1000, "foo");
 	ksyms_add(&ks, 0xffffffff81001000ull, 0x100, "bar");
 	sym = rec_pack_symbols(&ks, &slen);
