@@ -17,7 +17,7 @@ static const char *const msg_names[IPT_MSG__MAX] = {
 	"IRQ_WORK", "OTHER",
 };
 
-#define IRQ_MARGIN 2000000ull	/* 2 ms: see note_unseen() */
+#define IRQ_MARGIN 2000000ull	/* 2 ms: see cross_check() */
 
 static const char *csd_type_name(uint32_t t)
 {
@@ -41,6 +41,17 @@ static const char *irq_row_of(int kind)
 	return NULL;
 }
 
+/* One row of the cross-check: the kernel's count of receives of `msg` on
+ * `cpu` over the snapshot window, beside the traced ones. */
+struct xcheck {
+	const char *row;	/* /proc/interrupts row, e.g. "CAL" */
+	int msg;
+	unsigned cpu;
+	uint64_t kernel;	/* delta between the two snapshots */
+	uint64_t traced;	/* traced receives, snapshot window */
+	uint64_t unseen;	/* kernel - traced over the window +- IRQ_MARGIN, if > 0 */
+};
+
 struct report {
 	struct rec_reader *r;
 	struct corr *c;
@@ -50,7 +61,8 @@ struct report {
 	struct procint irq[2];
 	int have_irq;
 	int have_receive[IPT_MSG__MAX];
-	uint64_t unseen[IPT_MSG__MAX];	/* kernel counted, trace lacks */
+	struct xcheck *xc;		/* the /proc/interrupts cross-check */
+	size_t nxc;
 	const char *path;
 };
 
@@ -152,25 +164,37 @@ static int64_t irq_delta(const struct report *rp, const char *row, unsigned cpu)
  * IRQ_MARGIN: the edge differences were gone at 10 us to 1 ms.  record keeps
  * the hooks on for more than that around each snapshot.
  */
-static void note_unseen(struct report *rp)
+static void cross_check(struct report *rp)
 {
-	if (!rp->have_irq)
-		return;
-	for (int m = 0; m < IPT_MSG__MAX; m++) {
+	for (int m = 0; m < IPT_MSG__MAX && rp->have_irq; m++) {
 		const char *row = irq_row_of(m);
 
-		if (!row || !rp->have_receive[m])
+		if (!row || !rp->have_receive[m] || procint_get(&rp->irq[0], row, 0) < 0)
 			continue;
 		for (unsigned cpu = 0; cpu < rp->ncpus; cpu++) {
+			const struct corr_cpu *cc = corr_cpu(rp->c, cpu);
 			int64_t d = irq_delta(rp, row, cpu);
-			uint64_t tr = corr_cpu(rp->c, cpu)->received_wide[m];
+			struct xcheck *x;
 
-			if (d > 0 && (uint64_t)d > tr) {
-				rp->unseen[m] += d - tr;
-				corr_note_unseen(rp->c, cpu, d - tr);
-			}
+			if (d < 0)
+				continue;
+			if (rp->nxc % 16 == 0)
+				rp->xc = xrealloc(rp->xc, (rp->nxc + 16) * sizeof(*rp->xc));
+			x = &rp->xc[rp->nxc++];
+			*x = (struct xcheck){
+				.row = row, .msg = m, .cpu = cpu, .kernel = (uint64_t)d,
+				.traced = cc->received_window[m],
+				.unseen = (uint64_t)d > cc->received_wide[m] ? d - cc->received_wide[m] : 0,
+			};
+			if (x->unseen)
+				corr_note_unseen(rp->c, cpu, x->unseen);
 		}
 	}
+}
+
+static double xcheck_pct(const struct xcheck *x)
+{
+	return x->kernel ? 100.0 * ((double)x->traced - (double)x->kernel) / (double)x->kernel : 0;
 }
 
 static void output_text(const struct report *rp, FILE *f)
@@ -221,24 +245,14 @@ static void output_text(const struct report *rp, FILE *f)
 			"uncertain.\n");
 	}
 
-	if (rp->have_irq) {
+	if (rp->nxc) {
 		fprintf(f, "\nCross-check with /proc/interrupts (kernel counters over the same window):\n");
 		fprintf(f, "  %-4s %-14s %4s %12s %12s %8s\n", "row", "kind", "cpu", "kernel", "traced", "diff");
-		for (int m = 0; m < IPT_MSG__MAX; m++) {
-			const char *row = irq_row_of(m);
+		for (size_t i = 0; i < rp->nxc; i++) {
+			const struct xcheck *x = &rp->xc[i];
 
-			if (!row || !rp->have_receive[m] || procint_get(&rp->irq[0], row, 0) < 0)
-				continue;
-			for (unsigned cpu = 0; cpu < rp->ncpus; cpu++) {
-				int64_t d = irq_delta(rp, row, cpu);
-				uint64_t tr = corr_cpu(rp->c, cpu)->received_window[m];
-
-				if (d < 0)
-					continue;
-				fprintf(f, "  %-4s %-14s %4u %12" PRId64 " %12" PRIu64 " %7.2f%%\n", row,
-					msg_names[m], cpu, d, tr,
-					d ? 100.0 * ((double)tr - (double)d) / (double)d : 0.0);
-			}
+			fprintf(f, "  %-4s %-14s %4u %12" PRIu64 " %12" PRIu64 " %7.2f%%\n", x->row,
+				msg_names[x->msg], x->cpu, x->kernel, x->traced, xcheck_pct(x));
 		}
 	}
 
@@ -439,28 +453,18 @@ static void output_json(const struct report *rp, FILE *f)
 
 	json_key(&j, "interrupts");
 	json_arr_begin(&j);
-	for (int m = 0; m < IPT_MSG__MAX && rp->have_irq; m++) {
-		const char *row = irq_row_of(m);
+	for (size_t i = 0; i < rp->nxc; i++) {
+		const struct xcheck *x = &rp->xc[i];
 
-		if (!row || !rp->have_receive[m] || procint_get(&rp->irq[0], row, 0) < 0)
-			continue;
-		for (unsigned cpu = 0; cpu < rp->ncpus; cpu++) {
-			int64_t d = irq_delta(rp, row, cpu);
-			uint64_t tr = corr_cpu(rp->c, cpu)->received_window[m];
-
-			if (d < 0)
-				continue;
-			json_obj_begin(&j);
-			json_kstr(&j, "row", row);
-			json_kstr(&j, "message", msg_names[m]);
-			json_ku64(&j, "cpu", cpu);
-			json_ku64(&j, "kernel", d);
-			json_ku64(&j, "traced", tr);
-			json_kdouble(&j, "diff_pct", d ? 100.0 * ((double)tr - (double)d) / (double)d : 0);
-			json_ku64(&j, "unseen", d > 0 && (uint64_t)d > corr_cpu(rp->c, cpu)->received_wide[m]
-					      ? d - corr_cpu(rp->c, cpu)->received_wide[m] : 0);
-			json_obj_end(&j);
-		}
+		json_obj_begin(&j);
+		json_kstr(&j, "row", x->row);
+		json_kstr(&j, "message", msg_names[x->msg]);
+		json_ku64(&j, "cpu", x->cpu);
+		json_ku64(&j, "kernel", x->kernel);
+		json_ku64(&j, "traced", x->traced);
+		json_kdouble(&j, "diff_pct", xcheck_pct(x));
+		json_ku64(&j, "unseen", x->unseen);
+		json_obj_end(&j);
 	}
 	json_arr_end(&j);
 	json_obj_end(&j);
@@ -588,7 +592,7 @@ int cmd_report(int argc, char **argv)
 	 * the end) leave every verdict uncertain. */
 	if (rec_trailer(rp.r)->recursion_misses > corr_counts(rp.c)->lost_recursion)
 		corr_set_unknown_loss(rp.c);
-	note_unseen(&rp);
+	cross_check(&rp);
 	corr_finish(rp.c, rp.end_ns);
 
 	if (as_json)
@@ -607,6 +611,7 @@ out:
 	corr_free(rp.c);
 	procint_free(&rp.irq[0]);
 	procint_free(&rp.irq[1]);
+	free(rp.xc);
 	rec_free(rp.r);
 	return ret;
 }
