@@ -165,6 +165,8 @@ struct cpu_state {
 };
 
 #define ANOMALY_CAP 10000
+/* See on_csd_entry(): how late an async csd's entry may follow its reuse. */
+#define ASYNC_REUSE_NS 2000
 
 struct corr {
 	struct corr_opts o;
@@ -580,6 +582,17 @@ static void csd_drain(struct corr *c, unsigned cpu, uint64_t before, uint64_t ts
 	}
 }
 
+/* Is another use of the same csd on the same CPU pending? */
+static int has_newer_use(const struct corr *c, uint32_t idx)
+{
+	const struct pcsd *p = &c->pool[idx];
+
+	for (uint32_t i = c->buckets[hash_csd(c, p->dst, p->csd)]; i != NIL; i = c->pool[i].hnext)
+		if (i != idx && c->pool[i].dst == p->dst && c->pool[i].csd == p->csd)
+			return 1;
+	return 0;
+}
+
 static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key)
 {
 	struct cpu_state *s = &c->cpu[e->cpu];
@@ -603,6 +616,19 @@ static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 			if (p->dst == e->cpu && p->csd == e->csd && p->key <= key &&
 			    (best == NIL || p->key < c->pool[best].key))
 				best = i;
+		}
+		if (best != NIL && c->pool[best].drained_at &&
+		    e->ts > c->pool[best].drained_at + ASYNC_REUSE_NS &&
+		    has_newer_use(c, best)) {
+			/* The oldest use was dequeued before a newer use was queued
+			 * (an async csd reused); an entry of the old use follows its
+			 * unlock within ns, one of the new use needs an IPI round:
+			 * this one is the new use's, the old one's was missed.  Wrong
+			 * only towards "entry not seen", never towards stuck. */
+			c->cnt.csd_entry_not_seen++;
+			c->cnt.csd_executed++;
+			pcsd_remove(c, best);
+			continue;
 		}
 		if (best == NIL || !c->pool[best].early ||
 		    e->ts - c->pool[best].ts <= c->o.threshold_ns)

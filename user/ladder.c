@@ -359,11 +359,10 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 				for (unsigned i = 0; i < p->nrows && !r; i++)
 					if (p->rows[i].exists)
 						r = &p->rows[i];
-				snprintf(err, errlen, "no event can be hooked on this kernel%s%s%s%s: "
+				snprintf(err, errlen, "no event can be hooked on this kernel%s%s%s%s%s; "
 					 "see `ipitrace probe` for every rung", r ? " (" : "",
-					 r ? r->tp->name : "", r ? ": " : "", r ? r->why : "");
-				if (r)
-					strcat(err, ")");
+					 r ? r->tp->name : "", r ? ": " : "", r ? r->why : "",
+					 r ? ")" : "");
 				return EXIT_BPF;
 			}
 			return 0;

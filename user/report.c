@@ -61,6 +61,7 @@ struct report {
 	struct procint irq[2];
 	int have_irq;
 	int have_receive[IPT_MSG__MAX];
+	const uint64_t *traced;		/* record --cpus, NULL for all */
 	struct xcheck *xc;		/* the /proc/interrupts cross-check */
 	size_t nxc;
 	const char *path;
@@ -176,7 +177,8 @@ static void cross_check(struct report *rp)
 			int64_t d = irq_delta(rp, row, cpu);
 			struct xcheck *x;
 
-			if (d < 0)
+			/* A CPU outside --cpus was not traced: nothing to compare. */
+			if (d < 0 || (rp->traced && !test_bit64(rp->traced, cpu)))
 				continue;
 			if (rp->nxc % 16 == 0)
 				rp->xc = xrealloc(rp->xc, (rp->nxc + 16) * sizeof(*rp->xc));
@@ -236,13 +238,17 @@ static void output_text(const struct report *rp, FILE *f)
 			"the send (cross-CPU clock skew)\n", k->skewed);
 	if (k->unseen) {
 		fprintf(f, "\nWARNING: the kernel counted %" PRIu64 " more interrupts than were "
-			"traced, with no drop counted:", k->unseen);
+			"traced%s:", k->unseen, k->lost_events ? "" : ", with no loss counted");
 		for (unsigned cpu = 0; cpu < rp->ncpus; cpu++)
 			if (corr_cpu(rp->c, cpu)->unseen)
 				fprintf(f, " CPU %u +%" PRIu64, cpu, corr_cpu(rp->c, cpu)->unseen);
-		fprintf(f, ".\n         The kernel skips BPF probes while another tracer attaches "
-			"or detaches on the same\n         tracepoints.  Verdicts on those CPUs are "
-			"uncertain.\n");
+		if (k->lost_events)
+			fprintf(f, ".\n         Events were lost (see above).  Verdicts on those CPUs "
+				"are uncertain.\n");
+		else
+			fprintf(f, ".\n         The kernel skips BPF probes while another tracer "
+				"attaches or detaches on the same\n         tracepoints.  Verdicts on "
+				"those CPUs are uncertain.\n");
 	}
 
 	if (rp->nxc) {
@@ -563,6 +569,7 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 		co.traced = cpus_bits;
+		rp.traced = cpus_bits;
 	}
 	{
 		uint64_t t0, t1;

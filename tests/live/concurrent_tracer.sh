@@ -6,9 +6,14 @@
 need_bpf
 detected=0
 warned=0
-for i in 1 2 3; do
+# Whether a given attach/detach makes the kernel skip one of our probes is
+# chance (measured: 3 of 3 runs twice, 0 of 3 once): up to 6 runs, each with
+# ~25 attach/detach cycles, until one shows it.  Every run must accuse nothing.
+runs=0
+for i in 1 2 3 4 5 6; do
+	runs=$i
 	storm -d 4 wakeup
-	( for j in $(seq 1 15); do "$IPITRACE" record -q -d 0.1 -o "$T/churn.ipit" 2>/dev/null; done ) &
+	( for j in $(seq 1 25); do "$IPITRACE" record -q -d 0.03 -o "$T/churn.ipit" 2>/dev/null; done ) &
 	churn=$!
 	sleep 0.3
 	"$IPITRACE" record -q -d 3 -o "$T/r$i.ipit" 2>"$T/err$i" || fail "record: $(cat "$T/err$i")"
@@ -23,8 +28,9 @@ for i in 1 2 3; do
 	if jq -e '.lost.unseen > 0' "$T/r$i.json" >/dev/null; then
 		detected=$((detected + 1))
 		"$IPITRACE" report "$T/r$i.ipit" | grep -q "WARNING: the kernel counted" || fail "no warning in the text report"
+		[ $warned -ge 1 ] && break
 	fi
 done
-[ $warned -ge 1 ] || fail "record never warned about the other tracer in 3 runs"
-[ $detected -ge 1 ] || fail "the churn never made the kernel skip a probe in 3 runs: the check proved nothing"
-note "kernel-count deficits detected in $detected of 3 runs, record warned in $warned"
+[ $warned -ge 1 ] || fail "record never warned about the other tracer in $runs runs"
+[ $detected -ge 1 ] || fail "the churn never made the kernel skip a probe in $runs runs: the check proved nothing"
+note "kernel-count deficits detected in $detected of $runs runs, record warned in $warned"

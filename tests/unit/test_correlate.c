@@ -563,6 +563,30 @@ static void recursion_window(void)
 	corr_free(c);
 }
 
+
+/* An async csd reused while an earlier use's entry was never traced: the
+ * later entries must not each take the previous use and leave the last one
+ * "stuck". */
+static void async_csd_reuse_after_lost_entry(void)
+{
+	struct corr *c = mk(2);
+
+	for (int i = 0; i < 20; i++) {
+		uint64_t t = 1 * MS + i * 100 * US;
+
+		QUEUE(c, t, 0, 1, IPT_CSD_TYPE_ASYNC, 0x88);
+		if (i != 7)	/* this entry event is lost */
+			ENTRY(c, t + 5 * US, 1, F_MB, 0x88);
+	}
+	corr_finish(c, 1 * S);
+	CHECK_EQ(corr_counts(c)->csd_executed, 20);
+	CHECK_EQ(corr_counts(c)->csd_stuck, 0);
+	CHECK_EQ(corr_counts(c)->csd_entry_not_seen, 1);
+	CHECK_EQ(corr_pair(c, 0, 1)->csd.max, 5 * US);
+	CHECK_EQ(all_anomalies(c), 0);
+	corr_free(c);
+}
+
 static void percentiles(void)
 {
 	struct lat l = {0};
@@ -589,4 +613,5 @@ UNIT_MAIN(CASE(basic_match), CASE(coalescing), CASE(real_loss_flagged),
 	  CASE(slow_delivery), CASE(folding), CASE(percentiles),
 	  CASE(tentative_beats_far_receive), CASE(sync_csd_reuse_after_lost_entry),
 	  CASE(late_lost_record), CASE(young_sends_not_folded), CASE(kernel_counted_more),
-	  CASE(before_start_not_judged), CASE(recursion_window))
+	  CASE(before_start_not_judged), CASE(recursion_window),
+	  CASE(async_csd_reuse_after_lost_entry))
