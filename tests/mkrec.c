@@ -10,16 +10,21 @@
  *
  *   ncpus 4
  *   receive CALL_FUNCTION RESCHEDULE IRQ_WORK   kinds with a receive hook
+ *   flush CALL_FUNCTION                         kinds whose receive flushes
+ *                                               the csd queue (META
+ *                                               flush_kinds; default as
+ *                                               report's: CALL_FUNCTION)
  *   csd_entry 1                                 csd_function_entry hooked
  *   sym NAME ADDR                               a kernel symbol
  *   start TIME / end TIME                       the traced window
  *   recursion N                                 BPF programs skipped
  *   TIME CPU EVENT [to=CPU] [kind=K] [type=T] [func=F] [site=F] [csd=X]
- *                  [count=N] [until=TIME]
+ *                  [count=N] [until=TIME] [set=K,K,...]
  *
  * TIME is ns, or with a unit: 1.5us, 2ms, 3s.  EVENT is SEND, IPI_ENTRY,
  * IPI_EXIT, DEMUX, CSD_QUEUE, CSD_ENTRY, CSD_EXIT, WAIT_BEGIN, WAIT_END,
- * IDLE_WAKE or LOST (count= events lost up to until=).  F is a symbol name
+ * IDLE_WAKE or LOST (count= events lost up to until=).  DEMUX takes set=
+ * (the messages its xchg found; set= alone is an empty demux).  F is a symbol name
  * or an address; T is sync, async, irq_work or ttwu.
  */
 #include "ksym.h"
@@ -121,7 +126,7 @@ static int build(const char *in, const char *out)
 	unsigned ncpus = 0;
 	uint64_t start = 0, end = 0, recursion = 0;
 	int csd_entry = 1;
-	char recv[256] = "0,1,5,";
+	char recv[256] = "0,1,5,", flush[256] = "";
 	struct rec_writer *w;
 
 	fname = in;
@@ -146,6 +151,11 @@ static int build(const char *in, const char *out)
 			recv[0] = '\0';
 			for (int i = 1; i < nt; i++)
 				snprintf(recv + strlen(recv), sizeof(recv) - strlen(recv), "%d,",
+					 find_kind(tok[i]));
+		} else if (!strcmp(tok[0], "flush")) {
+			flush[0] = '\0';
+			for (int i = 1; i < nt; i++)
+				snprintf(flush + strlen(flush), sizeof(flush) - strlen(flush), "%d,",
 					 find_kind(tok[i]));
 		} else if (!strcmp(tok[0], "csd_entry") && nt == 2) {
 			csd_entry = atoi(tok[1]);
@@ -201,6 +211,13 @@ static int build(const char *in, const char *out)
 					e.func = strtoull(v, NULL, 10);
 				else if (!strcmp(tok[i], "until"))
 					e.callsite = parse_time(v);
+				else if (!strcmp(tok[i], "set")) {
+					char *save2, *k;
+
+					e.func = 0;
+					for (k = strtok_r(v, ",", &save2); k; k = strtok_r(NULL, ",", &save2))
+						e.func |= IPT_DEMUX_BIT(find_kind(k));
+				}
 				else
 					die("unknown key", tok[i]);
 			}
@@ -229,6 +246,8 @@ static int build(const char *in, const char *out)
 			 "arch=scenario\nncpus=%u\nclock=CLOCK_MONOTONIC\ncpus=all\n"
 			 "csd_entry_hooked=%d\nreceive_kinds=%s\n", IPT_FORMAT_VERSION, ncpus,
 			 csd_entry, recv);
+	if (flush[0])
+		n += snprintf(meta + n, sizeof(meta) - n, "flush_kinds=%s\n", flush);
 	rec_write_section(w, IPT_SEC_META, meta, n);
 	rec_write_section(w, IPT_SEC_PLAN, "scenario\n", 9);
 	n = snprintf(meta, sizeof(meta), "mono_ns=%" PRIu64 "\n", start);
@@ -307,8 +326,15 @@ static int dump(const char *path)
 				for (size_t j = 0; j < 4; j++)
 					if (types[j].v == e->kind)
 						printf(" type=%s", types[j].name);
+			} else if (e->type == IPT_EV_DEMUX) {
+				printf(" set=");
+				for (int k = 0, first = 1; k < IPT_MSG__MAX; k++)
+					if (e->func & IPT_DEMUX_BIT(k)) {
+						printf("%s%s", first ? "" : ",", kinds[k]);
+						first = 0;
+					}
 			} else if (e->type == IPT_EV_SEND || e->type == IPT_EV_IPI_ENTRY ||
-				   e->type == IPT_EV_IPI_EXIT || e->type == IPT_EV_DEMUX) {
+				   e->type == IPT_EV_IPI_EXIT) {
 				printf(" kind=%s", kinds[e->kind]);
 			}
 			if (e->type == IPT_EV_SEND || e->type == IPT_EV_CSD_QUEUE ||

@@ -119,7 +119,12 @@ struct pend_send {
 	uint64_t ts, key, callsite, func;
 	uint64_t early;			/* tentative receive stamped before it */
 	uint32_t src;
+	uint32_t flags;			/* PS_* */
+	uint32_t anom;			/* its never_demuxed anomaly + 1, or 0 */
 };
+
+#define PS_NEVER	1		/* reported never_demuxed */
+#define PS_EMPTY	2		/* reported with an empty demux */
 
 #define SENDQ_CAP 1024
 
@@ -135,6 +140,9 @@ struct pcsd {				/* a pending csd */
 	uint64_t csd, ts, key, func, callsite;
 	uint64_t drained_at;		/* a flush took it (non-zero) */
 	uint64_t early;			/* tentative entry stamped before it */
+	uint64_t handled_at;		/* a receive took its sender's IPI */
+	uint32_t handled_kind;		/* ... of this message kind */
+	uint32_t anom;			/* its stuck_csd anomaly + 1, or 0 */
 	uint32_t src, dst, type;
 	uint32_t hnext;			/* hash chain */
 	uint32_t prev, next;		/* per-target list, oldest first */
@@ -156,7 +164,12 @@ struct cpu_state {
 	struct corr_cpu pub;
 	uint32_t csd_head, csd_tail;	/* pending csds queued to this CPU */
 	uint64_t fn_csd, fn_ts;		/* csd function running, for duration */
+	uint32_t fn_src;		/* who queued it (IPT_NO_CPU: unknown) */
 	int fn_running;
+	uint64_t last_take[IPT_MSG__MAX];	/* last receive that took a send */
+	uint64_t wait_ts, wait_csd, wait_func;	/* spinning in csd_lock_wait */
+	uint32_t wait_target;
+	int waiting;
 	struct lostwin lost[LOSTWIN_MAX];
 	unsigned nlost;
 	uint64_t early_recv[IPT_MSG__MAX];	/* unmatched receive's ts, 0: none */
@@ -191,10 +204,11 @@ struct corr {
 const char *corr_anomaly_name(int kind)
 {
 	switch (kind) {
-	case CORR_A_UNDELIVERED: return "undelivered";
+	case CORR_A_NEVER_DEMUXED: return "never_demuxed";
 	case CORR_A_STUCK_CSD: return "stuck_csd";
 	case CORR_A_SLOW_IPI: return "slow_ipi";
-	case CORR_A_SLOW_CSD: return "slow_csd";
+	case CORR_A_EMPTY_DEMUX: return "empty_demux_while_pending";
+	case CORR_A_HANDLED_NOT_SEEN: return "handled_work_not_seen";
 	}
 	return "unknown";
 }
@@ -208,6 +222,7 @@ void corr_opts_default(struct corr_opts *o, unsigned ncpus)
 	o->grace_ns = 100000000;	/* 100 ms */
 	o->threshold_ns = 1000000000;	/* 1 s */
 	o->have_csd_entry = 1;
+	o->flush_kinds = IPT_DEMUX_BIT(IPT_MSG_CALL_FUNCTION);
 	for (int k = 0; k < IPT_MSG__MAX; k++)
 		o->have_receive[k] = 1;
 	o->have_receive[IPT_MSG_OTHER] = 0;
@@ -258,9 +273,10 @@ static uint64_t lost_between(const struct corr *c, unsigned cpu, uint64_t from, 
 	return n;
 }
 
-static void add_anomaly(struct corr *c, uint32_t kind, uint32_t src, uint32_t dst,
-			uint32_t msg, uint64_t ts, uint64_t age, uint64_t func,
-			uint64_t callsite, uint64_t csd, uint64_t count)
+/* Returns a reference to update it later (index + 1), 0 past the cap. */
+static uint32_t add_anomaly(struct corr *c, uint32_t kind, uint32_t src, uint32_t dst,
+			    uint32_t msg, uint64_t ts, uint64_t age, uint64_t func,
+			    uint64_t callsite, uint64_t csd, uint64_t count)
 {
 	struct corr_anomaly *a;
 
@@ -269,7 +285,7 @@ static void add_anomaly(struct corr *c, uint32_t kind, uint32_t src, uint32_t ds
 	 * counters are known (a LOST record can arrive 100 ms late). */
 	if (c->nanom >= ANOMALY_CAP) {
 		c->cnt.anomalies_dropped++;
-		return;
+		return 0;
 	}
 	if (c->nanom % 256 == 0)
 		c->anom = xrealloc(c->anom, (c->nanom + 256) * sizeof(*c->anom));
@@ -286,6 +302,7 @@ static void add_anomaly(struct corr *c, uint32_t kind, uint32_t src, uint32_t ds
 	a->csd = csd;
 	a->count = count;
 	a->target_active = c->cpu[dst].pub.last_ts > ts;
+	return c->nanom;
 }
 
 static void judge_anomalies(struct corr *c)
@@ -299,17 +316,22 @@ static void judge_anomalies(struct corr *c)
 		a->unseen = c->cpu[a->src].pub.unseen +
 			    (a->src != a->dst ? c->cpu[a->dst].pub.unseen : 0);
 		a->uncertain = a->lost || a->unseen || c->o.unknown_loss;
+		/* The outcome counts are of what never happened: resolved ones
+		 * (received / ran late) and waiters are anomalies, not losses. */
+		int ipi_lost = a->kind == CORR_A_NEVER_DEMUXED && !a->resolved;
+		int csd_lost = a->kind == CORR_A_STUCK_CSD && !a->resolved && !a->waiter;
+
 		if (a->uncertain) {
-			if (a->kind == CORR_A_UNDELIVERED)
+			if (ipi_lost)
 				c->cnt.ipi_uncertain += a->count;
-			else if (a->kind == CORR_A_STUCK_CSD)
+			else if (csd_lost)
 				c->cnt.csd_uncertain += a->count;
 			continue;
 		}
 		c->cnt.anomalies_by_kind[a->kind]++;
-		if (a->kind == CORR_A_UNDELIVERED)
+		if (ipi_lost)
 			c->cnt.undelivered += a->count;
-		else if (a->kind == CORR_A_STUCK_CSD)
+		else if (csd_lost)
 			c->cnt.csd_stuck += a->count;
 	}
 }
@@ -356,59 +378,136 @@ static void on_send(struct corr *c, const struct ipt_event *e, uint64_t key)
 	};
 }
 
-static void on_ipi_entry(struct corr *c, const struct ipt_event *e, uint64_t key)
+/* csds the sender `src` queued to `cpu` before its send at `sent` are the
+ * work this receive of kind k should run (handled_work_not_seen). */
+static void mark_handled(struct corr *c, unsigned cpu, uint32_t src, uint64_t sent, uint64_t at,
+			 unsigned k)
+{
+	for (uint32_t i = c->cpu[cpu].csd_head; i != NIL; i = c->pool[i].next) {
+		struct pcsd *p = &c->pool[i];
+
+		if (p->ts > sent)
+			break;
+		if (p->src == src && !p->handled_at) {
+			p->handled_at = at;
+			p->handled_kind = k;
+		}
+	}
+}
+
+static struct corr_anomaly *anomaly_of(struct corr *c, uint32_t ref)
+{
+	return ref && ref <= c->nanom ? &c->anom[ref - 1] : NULL;
+}
+
+/*
+ * A receive on e->cpu that takes every pending send of the kinds in `mask`
+ * made before it: an IPI_ENTRY (mask = its kind) or a DEMUX (mask = the set
+ * its xchg() took).
+ */
+static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, uint32_t mask)
 {
 	struct cpu_state *s = &c->cpu[e->cpu];
-	struct sendq *q = sendq(c, e->cpu, e->kind, 0);
-	unsigned taken = 0;
+	int demux = e->type == IPT_EV_DEMUX;
 
-	c->cnt.received++;
-	s->pub.received[e->kind]++;
-	if (e->ts >= c->o.window_from && e->ts <= c->o.window_to)
-		s->pub.received_window[e->kind]++;
-	if (e->ts >= c->o.wide_from && e->ts <= c->o.wide_to)
-		s->pub.received_wide[e->kind]++;
-	/* Take every pending send made before this receive. */
-	while (q && q->n && q->q[q->head].key <= key) {
-		const struct pend_send *p = &q->q[q->head];
-		uint64_t lat = e->ts > p->ts ? e->ts - p->ts : 0;
+	if (demux) {
+		s->pub.demuxes++;
+		if (!mask)
+			s->pub.empty_demuxes++;
+	} else {
+		c->cnt.received++;
+		s->pub.received[e->kind]++;
+		if (e->ts >= c->o.window_from && e->ts <= c->o.window_to)
+			s->pub.received_window[e->kind]++;
+		if (e->ts >= c->o.wide_from && e->ts <= c->o.wide_to)
+			s->pub.received_wide[e->kind]++;
+	}
+	for (unsigned k = 0; k < IPT_MSG__MAX; k++) {
+		struct sendq *q;
+		unsigned taken = 0;
 
-		if (p->early && lat > c->o.threshold_ns) {
-			/* A receive stamped just before it (skew) could have
-			 * answered it: never call a send slow when it may not be. */
-			lat_add(&pair(c, p->src, e->cpu)->ipi[e->kind], 0);
-			c->cnt.skewed++;
-			c->cnt.matched++;
-			c->cnt.received_unmatched--;
+		if (!(mask & IPT_DEMUX_BIT(k)))
+			continue;
+		q = sendq(c, e->cpu, k, 0);
+		/* Take every pending send made before this receive. */
+		while (q && q->n && q->q[q->head].key <= key) {
+			struct pend_send *p = &q->q[q->head];
+			uint64_t lat = e->ts > p->ts ? e->ts - p->ts : 0;
+			struct corr_anomaly *a = anomaly_of(c, p->anom);
+
+			if (p->early && lat > c->o.threshold_ns && !a) {
+				/* A receive stamped just before it (skew) could have
+				 * answered it: never call a send slow when it may not
+				 * be. */
+				lat_add(&pair(c, p->src, e->cpu)->ipi[k], 0);
+				c->cnt.skewed++;
+				c->cnt.matched++;
+				c->cnt.received_unmatched--;
+				q->head = (q->head + 1) % SENDQ_CAP;
+				q->n--;
+				continue;
+			}
+			lat_add(&pair(c, p->src, e->cpu)->ipi[k], lat);
+			if (a) {
+				/* Reported never_demuxed while pending: now it was. */
+				a->resolved = 1;
+				a->age_ns = lat;
+			} else if (lat > c->o.threshold_ns) {
+				add_anomaly(c, CORR_A_SLOW_IPI, p->src, e->cpu, k, p->ts, lat,
+					    p->func, p->callsite, 0, 1);
+			}
+			if (c->o.flush_kinds & IPT_DEMUX_BIT(k))
+				mark_handled(c, e->cpu, p->src, p->ts, e->ts, k);
 			q->head = (q->head + 1) % SENDQ_CAP;
 			q->n--;
-			continue;
+			taken++;
+			c->cnt.matched++;
 		}
-		lat_add(&pair(c, p->src, e->cpu)->ipi[e->kind], lat);
-		if (lat > c->o.threshold_ns)
-			add_anomaly(c, CORR_A_SLOW_IPI, p->src, e->cpu, e->kind, p->ts, lat,
-				    p->func, p->callsite, 0, 1);
-		q->head = (q->head + 1) % SENDQ_CAP;
-		q->n--;
-		taken++;
-		c->cnt.matched++;
+		if (q && !q->n && q->overflow) {
+			c->cnt.matched += q->overflow;
+			taken += q->overflow;
+			q->overflow = 0;
+		}
+		if (taken > 1)
+			c->cnt.coalesced += taken - 1;
+		if (taken)
+			s->last_take[k] = e->ts;
+		/* Receives before start_ns (while hooks were being attached) may
+		 * answer sends that were never traced: neither counted nor held. */
+		if (!taken && e->ts >= c->o.start_ns) {
+			c->cnt.received_unmatched++;
+			s->early_recv[k] = e->ts ? e->ts : 1;
+		}
 	}
-	if (q && !q->n && q->overflow) {
-		c->cnt.matched += q->overflow;
-		taken += q->overflow;
-		q->overflow = 0;
-	}
-	if (taken > 1)
-		c->cnt.coalesced += taken - 1;
 	/* The call-function handler flushes the whole queue: irq_work csds
 	 * queued before it ran then, with no event of their own. */
-	if (e->kind == IPT_MSG_CALL_FUNCTION)
+	if (mask & c->o.flush_kinds)
 		csd_drain(c, e->cpu, key, e->ts, 0, 0);
-	/* Receives before start_ns (while hooks were being attached) may
-	 * answer sends that were never traced: neither counted nor held. */
-	if (!taken && e->ts >= c->o.start_ns) {
-		c->cnt.received_unmatched++;
-		s->early_recv[e->kind] = e->ts ? e->ts : 1;
+
+	/* The CPU is alive and receiving: a send of another kind pending past
+	 * the threshold was never demuxed; an empty demux with a send pending
+	 * (older than the skew tolerance: the SEND event precedes the store of
+	 * the message) means the message was not visible to it. */
+	for (unsigned k = 0; k < IPT_MSG__MAX; k++) {
+		struct sendq *q = sendq(c, e->cpu, k, 0);
+		struct pend_send *p;
+
+		if (!q || !q->n || (mask & IPT_DEMUX_BIT(k)))
+			continue;
+		p = &q->q[q->head];
+		if (e->ts < p->ts)
+			continue;
+		if (!(p->flags & PS_NEVER) && e->ts - p->ts > c->o.threshold_ns) {
+			p->flags |= PS_NEVER;
+			p->anom = add_anomaly(c, CORR_A_NEVER_DEMUXED, p->src, e->cpu, k, p->ts,
+					      e->ts - p->ts, p->func, p->callsite, 0, 1);
+		}
+		if (demux && !mask && !(p->flags & PS_EMPTY) && e->ts - p->ts > c->o.skew_ns &&
+		    p->ts >= c->o.start_ns) {
+			p->flags |= PS_EMPTY;
+			add_anomaly(c, CORR_A_EMPTY_DEMUX, p->src, e->cpu, k, p->ts, e->ts - p->ts,
+				    p->func, p->callsite, 0, 1);
+		}
 	}
 }
 
@@ -546,14 +645,72 @@ static void on_csd_queue(struct corr *c, const struct ipt_event *e, uint64_t key
 static void csd_complete(struct corr *c, uint32_t i, uint64_t ts)
 {
 	struct pcsd *p = &c->pool[i];
+	struct cpu_state *s = &c->cpu[p->dst];
 	uint64_t lat = ts > p->ts ? ts - p->ts : 0;
 
 	lat_add(&pair(c, p->src, p->dst)->csd, lat);
-	if (lat > c->o.threshold_ns)
-		add_anomaly(c, CORR_A_SLOW_CSD, p->src, p->dst, p->type, p->ts, lat, p->func,
-			    p->callsite, p->csd, 1);
+	if (lat > c->o.threshold_ns) {
+		uint32_t ref = add_anomaly(c, CORR_A_STUCK_CSD, p->src, p->dst, p->type, p->ts, lat,
+					   p->func, p->callsite, p->csd, 1);
+
+		if (anomaly_of(c, ref))
+			anomaly_of(c, ref)->resolved = 1;
+	}
+	/* The receive that took its sender's IPI should have run it; a later
+	 * receive of the same kind came before it ran (the 2012 powerpc
+	 * wake_list bug). */
+	if (p->handled_at && s->last_take[p->handled_kind] > p->handled_at &&
+	    s->last_take[p->handled_kind] <= ts) {
+		uint32_t ref = add_anomaly(c, CORR_A_HANDLED_NOT_SEEN, p->src, p->dst, p->type,
+					   p->ts, ts - p->handled_at, p->func, p->callsite,
+					   p->csd, 1);
+
+		if (anomaly_of(c, ref)) {
+			anomaly_of(c, ref)->via = p->handled_kind;
+			anomaly_of(c, ref)->resolved = 1;
+		}
+	}
 	c->cnt.csd_executed++;
 	pcsd_remove(c, i);
+}
+
+/* csd_lock_wait() spins, timed at its callers (CSD_WAIT_BEGIN/END). */
+static void on_wait_begin(struct corr *c, const struct ipt_event *e)
+{
+	struct cpu_state *s = &c->cpu[e->cpu];
+
+	s->waiting = 1;
+	s->wait_ts = e->ts;
+	s->wait_target = e->target;
+	s->wait_csd = e->csd;
+	s->wait_func = e->func;
+}
+
+static void on_wait_end(struct corr *c, const struct ipt_event *e)
+{
+	struct cpu_state *s = &c->cpu[e->cpu];
+	uint64_t d;
+
+	if (!s->waiting || e->ts < s->wait_ts) {
+		s->waiting = 0;
+		return;
+	}
+	d = e->ts - s->wait_ts;
+	s->waiting = 0;
+	lat_add(&s->pub.wait, d);
+	if (s->wait_target < c->o.ncpus)
+		lat_add(&pair(c, e->cpu, s->wait_target)->wait, d);
+	if (d > c->o.threshold_ns) {
+		uint32_t ref = add_anomaly(c, CORR_A_STUCK_CSD, e->cpu,
+					   s->wait_target < c->o.ncpus ? s->wait_target : e->cpu,
+					   IPT_CSD_TYPE_SYNC, s->wait_ts, d, s->wait_func, 0,
+					   s->wait_csd, 1);
+
+		if (anomaly_of(c, ref)) {
+			anomaly_of(c, ref)->waiter = 1;
+			anomaly_of(c, ref)->resolved = 1;
+		}
+	}
 }
 
 /*
@@ -601,6 +758,7 @@ static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 	s->fn_running = 1;
 	s->fn_csd = e->csd;
 	s->fn_ts = e->ts;
+	s->fn_src = IPT_NO_CPU;
 	if (!e->csd) {
 		/* cpu == self: run locally, never queued (DESIGN.md 4.5). */
 		c->cnt.csd_local++;
@@ -651,6 +809,7 @@ static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 		s->early_csd_next = (s->early_csd_next + 1) % EARLY_CSD;
 		return;
 	}
+	s->fn_src = c->pool[best].src;
 	if (c->pool[best].type == IPT_CSD_TYPE_TTWU) {
 		/* One sched_ttwu_pending() runs the whole batch. */
 		csd_complete(c, best, e->ts);
@@ -667,8 +826,11 @@ static void on_csd_exit(struct corr *c, const struct ipt_event *e)
 {
 	struct cpu_state *s = &c->cpu[e->cpu];
 
-	if (s->fn_running && s->fn_csd == e->csd && e->ts >= s->fn_ts)
+	if (s->fn_running && s->fn_csd == e->csd && e->ts >= s->fn_ts) {
 		lat_add(&s->pub.func, e->ts - s->fn_ts);
+		if (s->fn_src < c->o.ncpus)
+			lat_add(&pair(c, s->fn_src, e->cpu)->func, e->ts - s->fn_ts);
+	}
 	s->fn_running = 0;
 }
 
@@ -723,7 +885,16 @@ static void process(struct corr *c, const struct ipt_event *e, uint64_t key)
 		break;
 	case IPT_EV_IPI_ENTRY:
 		if (e->kind < IPT_MSG__MAX)
-			on_ipi_entry(c, e, key);
+			on_receive(c, e, key, IPT_DEMUX_BIT(e->kind));
+		break;
+	case IPT_EV_DEMUX:
+		on_receive(c, e, key, (uint32_t)e->func & (IPT_DEMUX_BIT(IPT_MSG__MAX) - 1));
+		break;
+	case IPT_EV_CSD_WAIT_BEGIN:
+		on_wait_begin(c, e);
+		break;
+	case IPT_EV_CSD_WAIT_END:
+		on_wait_end(c, e);
 		break;
 	case IPT_EV_CSD_QUEUE:
 		if (e->target < c->o.ncpus)
@@ -895,8 +1066,14 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 					n += q->overflow;
 					q->overflow = 0;
 				}
-				add_anomaly(c, CORR_A_UNDELIVERED, first.src, dst, k, first.ts,
-					    end_ns - first.ts, first.func, first.callsite, 0, n);
+				if (anomaly_of(c, first.anom)) {
+					/* Reported while pending: it stayed so to the end. */
+					anomaly_of(c, first.anom)->age_ns = end_ns - first.ts;
+					anomaly_of(c, first.anom)->count = n;
+				} else {
+					add_anomaly(c, CORR_A_NEVER_DEMUXED, first.src, dst, k, first.ts,
+						    end_ns - first.ts, first.func, first.callsite, 0, n);
+				}
 			}
 		}
 	}
@@ -949,6 +1126,19 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 				    end_ns - first.ts, first.func, first.callsite, first.csd, n);
 		}
 	}
+	/* Waiters still spinning in csd_lock_wait(). */
+	for (unsigned w = 0; w < c->o.ncpus; w++) {
+		struct cpu_state *s = &c->cpu[w];
+		uint32_t ref;
+
+		if (!s->waiting || s->wait_ts + c->o.grace_ns > end_ns || s->wait_ts < c->o.start_ns)
+			continue;
+		ref = add_anomaly(c, CORR_A_STUCK_CSD, w,
+				  s->wait_target < c->o.ncpus ? s->wait_target : w, IPT_CSD_TYPE_SYNC,
+				  s->wait_ts, end_ns - s->wait_ts, s->wait_func, 0, s->wait_csd, 1);
+		if (anomaly_of(c, ref))
+			anomaly_of(c, ref)->waiter = 1;
+	}
 	judge_anomalies(c);
 }
 
@@ -962,12 +1152,16 @@ void corr_free(struct corr *c)
 		for (int k = 0; k < IPT_MSG__MAX; k++)
 			lat_free(&c->pairs[i]->ipi[k]);
 		lat_free(&c->pairs[i]->csd);
+		lat_free(&c->pairs[i]->func);
+		lat_free(&c->pairs[i]->wait);
 		free(c->pairs[i]);
 	}
 	for (size_t i = 0; i < (size_t)c->o.ncpus * IPT_MSG__MAX; i++)
 		free(c->sendq[i]);
-	for (unsigned i = 0; i < c->o.ncpus; i++)
+	for (unsigned i = 0; i < c->o.ncpus; i++) {
 		lat_free(&c->cpu[i].pub.func);
+		lat_free(&c->cpu[i].pub.wait);
+	}
 	free(c->pairs);
 	free(c->sendq);
 	free(c->cpu);

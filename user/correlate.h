@@ -37,6 +37,8 @@ struct corr_pair {
 	struct lat ipi[IPT_MSG__MAX];	/* send -> receive on dst */
 	uint64_t csd_queued;
 	struct lat csd;			/* csd queue -> function entry on dst */
+	struct lat func;		/* dst running csd functions src queued */
+	struct lat wait;		/* src spinning for dst in csd_lock_wait */
 };
 
 struct corr_cpu {
@@ -51,14 +53,27 @@ struct corr_cpu {
 	uint64_t lost;
 	uint64_t unseen;			/* missing per the kernel's counters */
 	struct lat func;			/* csd function duration */
+	struct lat wait;			/* csd_lock_wait spins on this CPU */
+	uint64_t demuxes, empty_demuxes;
 	uint64_t last_ts;			/* newest event produced here */
 };
 
 enum corr_anomaly_kind {
-	CORR_A_UNDELIVERED = 1,	/* IPI sent, never received */
-	CORR_A_STUCK_CSD,	/* csd queued, never executed */
-	CORR_A_SLOW_IPI,	/* received, but after more than the threshold */
-	CORR_A_SLOW_CSD,	/* executed, but after more than the threshold */
+	/* A message sent to a CPU that kept running and receiving, yet no
+	 * receive/demux took it past the threshold, or by the end. */
+	CORR_A_NEVER_DEMUXED = 1,
+	/* A csd not executed past the threshold (or by the end), or a waiter
+	 * spinning in csd_lock_wait() that long. */
+	CORR_A_STUCK_CSD,
+	/* Received after more than the threshold by a CPU that received
+	 * nothing else meanwhile (unresponsive, not a lost message). */
+	CORR_A_SLOW_IPI,
+	/* The target demuxed an empty message set while a send to it was
+	 * pending (made more than the skew tolerance before). */
+	CORR_A_EMPTY_DEMUX,
+	/* A csd queued before its sender's IPI, the receive that took that
+	 * IPI did not run it, a later one did. */
+	CORR_A_HANDLED_NOT_SEEN,
 	CORR_A__MAX,
 };
 const char *corr_anomaly_name(int kind);
@@ -69,6 +84,10 @@ struct corr_anomaly {
 	uint32_t src, dst;	/* sender / target CPU */
 	uint32_t msg;		/* IPT_MSG_* (IPIs) or IPT_CSD_TYPE_* (csds) */
 	uint32_t target_active;	/* target produced events after ts */
+	uint32_t resolved;	/* it ended (received / ran / wait ended) */
+	uint32_t waiter;	/* STUCK_CSD: a CPU spinning in csd_lock_wait */
+	uint32_t via;		/* HANDLED_NOT_SEEN: the message kind that should
+				 * have run it */
 	uint64_t ts;		/* when it was sent/queued (oldest of the group) */
 	uint64_t age_ns;	/* how long it stayed pending */
 	uint64_t func, callsite, csd;
@@ -87,6 +106,10 @@ struct corr_opts {
 	/* Receive hooks exist for this kind, so its sends can be verified. */
 	int have_receive[IPT_MSG__MAX];
 	int have_csd_entry;	/* csd_function_entry is hooked */
+	/* Message kinds whose receive flushes the csd queue: CALL_FUNCTION
+	 * since 5.8 (TTWU moved to the call-single queue); earlier kernels ran
+	 * the wake list on RESCHEDULE.  Bits: IPT_DEMUX_BIT(kind). */
+	uint32_t flush_kinds;
 	/* CPUs whose events were traced (record --cpus); NULL means all. */
 	const uint64_t *traced;
 	/* Count IPI_ENTRY per CPU between these times (the /proc/interrupts

@@ -76,26 +76,43 @@ static void sentence(const struct report *rp, const struct corr_anomaly *a, char
 	ksyms_fmt(rp->ks, a->func, func, sizeof(func));
 	ksyms_fmt(rp->ks, a->callsite, site, sizeof(site));
 	switch (a->kind) {
-	case CORR_A_UNDELIVERED:
+	case CORR_A_NEVER_DEMUXED:
 		n = snprintf(buf, len, "CPU %u sent %s to CPU %u at %.6f s (from %s) and no receive "
-			     "took it: still pending %.1f ms later when the trace ended; CPU %u %s",
-			     a->src, msg_names[a->msg], a->dst, t, site, age, a->dst,
-			     a->target_active ? "kept running (it produced later events)"
+			     "took it %s %.1f ms; CPU %u %s", a->src, msg_names[a->msg], a->dst, t,
+			     site, a->resolved ? "for" : "(still pending when the trace ended),",
+			     age, a->dst,
+			     a->target_active ? "kept running and receiving meanwhile"
 					      : "produced no event after the send");
 		break;
 	case CORR_A_STUCK_CSD:
-		n = snprintf(buf, len, "CPU %u queued %s() (%s csd, from %s) for CPU %u at %.6f s and "
-			     "it never ran: still pending %.1f ms later when the trace ended; CPU %u %s",
-			     a->src, func, csd_type_name(a->msg), site, a->dst, t, age, a->dst,
-			     a->target_active ? "kept running" : "produced no event after it");
+		if (a->waiter)
+			n = snprintf(buf, len, "CPU %u spun in csd_lock_wait() for CPU %u running "
+				     "%s() from %.6f s %s %.1f ms", a->src, a->dst, func, t,
+				     a->resolved ? "for" : "until the trace ended,", age);
+		else
+			n = snprintf(buf, len, "CPU %u queued %s() (%s csd, from %s) for CPU %u at "
+				     "%.6f s and it %s %.1f ms; CPU %u %s", a->src, func,
+				     csd_type_name(a->msg), site, a->dst, t,
+				     a->resolved ? "ran only after" : "never ran, still pending after",
+				     age, a->dst, a->target_active ? "kept running"
+								   : "produced no event after it");
 		break;
 	case CORR_A_SLOW_IPI:
 		n = snprintf(buf, len, "CPU %u sent %s to CPU %u at %.6f s (from %s); received "
-			     "%.1f ms later", a->src, msg_names[a->msg], a->dst, t, site, age);
+			     "%.1f ms later, CPU %u taking no other IPI meanwhile", a->src,
+			     msg_names[a->msg], a->dst, t, site, age, a->dst);
 		break;
-	case CORR_A_SLOW_CSD:
-		n = snprintf(buf, len, "CPU %u queued %s() for CPU %u at %.6f s (from %s); it ran "
-			     "%.1f ms later", a->src, func, a->dst, t, site, age);
+	case CORR_A_EMPTY_DEMUX:
+		n = snprintf(buf, len, "CPU %u took an IPI and demuxed an empty message set %.3f ms "
+			     "after CPU %u had sent it %s (at %.6f s, from %s), which was still "
+			     "pending: the sender's message was not visible to it", a->dst, age,
+			     a->src, msg_names[a->msg], t, site);
+		break;
+	case CORR_A_HANDLED_NOT_SEEN:
+		n = snprintf(buf, len, "CPU %u queued %s() (%s csd) for CPU %u at %.6f s before its "
+			     "%s IPI; the receive that took that IPI did not run it, a later one "
+			     "did, %.3f ms later", a->src, func, csd_type_name(a->msg), a->dst, t,
+			     msg_names[a->via < IPT_MSG__MAX ? a->via : IPT_MSG_OTHER], age);
 		break;
 	}
 	if (a->count > 1 && n > 0 && (size_t)n < len)
@@ -114,20 +131,33 @@ static void sentence(const struct report *rp, const struct corr_anomaly *a, char
 	}
 }
 
-static void parse_receive_kinds(struct report *rp)
+/* "0,1,5," -> bits IPT_DEMUX_BIT(k) (META receive_kinds, flush_kinds). */
+static uint32_t parse_kinds(const char *v)
 {
-	const char *v = rec_meta(rp->r, "receive_kinds");
+	uint32_t bits = 0;
 
-	memset(rp->have_receive, 0, sizeof(rp->have_receive));
 	for (const char *p = v; p && *p;) {
-		unsigned long k = strtoul(p, (char **)&p, 10);
+		char *end;
+		unsigned long k = strtoul(p, &end, 10);
 
+		if (end == p)
+			break;
 		if (k < IPT_MSG__MAX)
-			rp->have_receive[k] = 1;
+			bits |= IPT_DEMUX_BIT(k);
+		p = end;
 		if (*p != ',')
 			break;
 		p++;
 	}
+	return bits;
+}
+
+static void parse_receive_kinds(struct report *rp)
+{
+	uint32_t bits = parse_kinds(rec_meta(rp->r, "receive_kinds"));
+
+	for (int k = 0; k < IPT_MSG__MAX; k++)
+		rp->have_receive[k] = !!(bits & IPT_DEMUX_BIT(k));
 }
 
 static void print_lat(FILE *f, const struct lat *l)
@@ -138,10 +168,23 @@ static void print_lat(FILE *f, const struct lat *l)
 
 static void json_lat(struct json *j, const struct lat *l)
 {
+	uint64_t h[64];
+	int top = -1;
+
 	json_ku64(j, "count", l->count);
 	json_ku64(j, "p50_ns", lat_percentile(l, 50));
 	json_ku64(j, "p99_ns", lat_percentile(l, 99));
 	json_ku64(j, "max_ns", l->max);
+	/* log2 buckets: element i counts values in [2^i, 2^(i+1)) ns. */
+	lat_log2(l, h);
+	for (int i = 0; i < 64; i++)
+		if (h[i])
+			top = i;
+	json_key(j, "log2_ns");
+	json_arr_begin(j);
+	for (int i = 0; i <= top; i++)
+		json_u64(j, h[i]);
+	json_arr_end(j);
 }
 
 static int64_t irq_delta(const struct report *rp, const char *row, unsigned cpu)
@@ -246,9 +289,10 @@ static void output_text(const struct report *rp, FILE *f)
 			fprintf(f, ".\n         Events were lost (see above).  Verdicts on those CPUs "
 				"are uncertain.\n");
 		else
-			fprintf(f, ".\n         The kernel skips BPF probes while another tracer "
-				"attaches or detaches on the same\n         tracepoints.  Verdicts on "
-				"those CPUs are uncertain.\n");
+			fprintf(f, ".\n         Tracepoint hits were missed with no drop counted (seen: "
+				"while another tracer\n         attaches or detaches on the same "
+				"tracepoints; rarely, single reschedule\n         entries with no other "
+				"tracer).  Verdicts on those CPUs are uncertain.\n");
 	}
 
 	if (rp->nxc) {
@@ -279,6 +323,16 @@ static void output_text(const struct report *rp, FILE *f)
 			if (p->csd.count) {
 				fprintf(f, "  %3u -> %-3u csd queue->run %-14s ", s, d, "");
 				print_lat(f, &p->csd);
+				fputc('\n', f);
+			}
+			if (p->func.count) {
+				fprintf(f, "  %3u -> %-3u csd function  %-14s ", s, d, "");
+				print_lat(f, &p->func);
+				fputc('\n', f);
+			}
+			if (p->wait.count) {
+				fprintf(f, "  %3u -> %-3u csd wait      %-14s ", s, d, "");
+				print_lat(f, &p->wait);
 				fputc('\n', f);
 			}
 		}
@@ -369,7 +423,8 @@ static void output_json(const struct report *rp, FILE *f)
 	json_arr_begin(&j);
 	for (size_t i = 0; i < nan; i++) {
 		const struct corr_anomaly *a = &an[i];
-		int ipi = a->kind == CORR_A_UNDELIVERED || a->kind == CORR_A_SLOW_IPI;
+		int ipi = a->kind == CORR_A_NEVER_DEMUXED || a->kind == CORR_A_SLOW_IPI ||
+			  a->kind == CORR_A_EMPTY_DEMUX;
 
 		sentence(rp, a, buf, sizeof(buf));
 		json_obj_begin(&j);
@@ -388,6 +443,11 @@ static void output_json(const struct report *rp, FILE *f)
 		json_kbool(&j, "target_active", a->target_active);
 		json_ku64(&j, "lost_events", a->lost);
 		json_ku64(&j, "unseen", a->unseen);
+		json_kbool(&j, "resolved", a->resolved);
+		if (a->kind == CORR_A_STUCK_CSD)
+			json_kbool(&j, "waiter", a->waiter);
+		if (a->kind == CORR_A_HANDLED_NOT_SEEN)
+			json_kstr(&j, "via", msg_names[a->via < IPT_MSG__MAX ? a->via : IPT_MSG_OTHER]);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -452,6 +512,22 @@ static void output_json(const struct report *rp, FILE *f)
 				json_kstr(&j, "what", "csd_queue_to_entry");
 				json_ku64(&j, "queued", p->csd_queued);
 				json_lat(&j, &p->csd);
+				json_obj_end(&j);
+			}
+			if (p->func.count) {
+				json_obj_begin(&j);
+				json_ku64(&j, "src", s);
+				json_ku64(&j, "dst", d);
+				json_kstr(&j, "what", "csd_function");
+				json_lat(&j, &p->func);
+				json_obj_end(&j);
+			}
+			if (p->wait.count) {
+				json_obj_begin(&j);
+				json_ku64(&j, "src", s);
+				json_ku64(&j, "dst", d);
+				json_kstr(&j, "what", "csd_wait");
+				json_lat(&j, &p->wait);
 				json_obj_end(&j);
 			}
 		}
@@ -562,6 +638,8 @@ int cmd_report(int argc, char **argv)
 	co.have_csd_entry = rec_meta(rp.r, "csd_entry_hooked") &&
 			    !strcmp(rec_meta(rp.r, "csd_entry_hooked"), "1");
 	co.unknown_loss = 0;	/* set below if some misses have no time */
+	if (rec_meta(rp.r, "flush_kinds"))
+		co.flush_kinds = parse_kinds(rec_meta(rp.r, "flush_kinds"));
 	cpus = rec_meta(rp.r, "cpus");
 	if (cpus && strcmp(cpus, "all")) {
 		if (parse_cpu_list(cpus, cpus_bits, rp.ncpus, err, sizeof(err))) {

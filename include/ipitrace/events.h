@@ -55,6 +55,16 @@
 #define IPT_CSD_TYPE_MASK	0xf0
 #define IPT_CSD_TYPE_UNKNOWN	0xff /* could not be read */
 
+/*
+ * DEMUX (muxed IPIs: powerpc's smp_ipi_demux_relaxed()): ->func is the set
+ * of messages the receiver's xchg() took, one bit per IPT_MSG_* (bit k set:
+ * message k was pending).  0 is an empty demux.
+ *
+ * CSD_WAIT_BEGIN / CSD_WAIT_END: the waiting CPU spins in csd_lock_wait()
+ * for ->target (IPT_NO_CPU: several), on csd ->csd running ->func.
+ */
+#define IPT_DEMUX_BIT(k)	(1ull << (k))
+
 /* ->target when an event has no target CPU. */
 #define IPT_NO_CPU		0xffffffffu
 

@@ -101,7 +101,7 @@ static void real_loss_flagged(void)
 		ENTRY(c, 10 * MS + i * MS, 1, F_MB, 0);		/* local calls: alive */
 	corr_finish(c, 1 * S);
 	CHECK_EQ(corr_counts(c)->undelivered, 1);
-	CHECK_EQ(anomalies(c, CORR_A_UNDELIVERED, 0), 1);
+	CHECK_EQ(anomalies(c, CORR_A_NEVER_DEMUXED, 0), 1);
 	const struct corr_anomaly *a = corr_anomalies(c, &n);
 	CHECK(n == 1 && a[0].src == 0 && a[0].dst == 1 && a[0].target_active,
 	      "anomaly src %u dst %u active %u", a[0].src, a[0].dst, a[0].target_active);
@@ -122,7 +122,7 @@ static void drops_make_uncertain(void)
 	CHECK_EQ(corr_counts(c)->undelivered, 0);
 	CHECK_EQ(corr_counts(c)->ipi_uncertain, 1);
 	CHECK_EQ(corr_counts(c)->lost_events, 17);
-	CHECK_EQ(anomalies(c, CORR_A_UNDELIVERED, 1), 1);
+	CHECK_EQ(anomalies(c, CORR_A_NEVER_DEMUXED, 1), 1);
 	corr_free(c);
 }
 
@@ -519,7 +519,7 @@ static void kernel_counted_more(void)
 	corr_finish(c, 1 * S);
 	CHECK_EQ(corr_counts(c)->undelivered, 0);
 	CHECK_EQ(corr_counts(c)->ipi_uncertain, 1);
-	CHECK_EQ(anomalies(c, CORR_A_UNDELIVERED, 1), 1);
+	CHECK_EQ(anomalies(c, CORR_A_NEVER_DEMUXED, 1), 1);
 	corr_free(c);
 }
 
@@ -587,6 +587,89 @@ static void async_csd_reuse_after_lost_entry(void)
 	corr_free(c);
 }
 
+
+#define DEMUX(c, t, cpu, set) ev(c, IPT_EV_DEMUX, t, cpu, IPT_NO_CPU, 0, set, 0)
+#define BIT(k) IPT_DEMUX_BIT(IPT_MSG_##k)
+
+/* Flagged never_demuxed while pending (the target kept demuxing other
+ * messages past the threshold), then taken: resolved, not a loss. */
+static void never_demuxed_then_taken(void)
+{
+	struct corr *c = mk(2);
+	size_t n;
+
+	SEND(c, 10 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	SEND(c, 1500 * MS, 0, 1, IPT_MSG_RESCHEDULE);
+	DEMUX(c, 1500 * MS + 5 * US, 1, BIT(RESCHEDULE));	/* flags it */
+	DEMUX(c, 2 * S, 1, BIT(CALL_FUNCTION));		/* takes it */
+	corr_finish(c, 3 * S);
+	const struct corr_anomaly *a = corr_anomalies(c, &n);
+	CHECK(n == 1 && a[0].kind == CORR_A_NEVER_DEMUXED && a[0].resolved &&
+	      a[0].age_ns == 1990 * MS, "n=%zu", n);
+	CHECK_EQ(corr_counts(c)->undelivered, 0);
+	CHECK_EQ(corr_counts(c)->matched, 2);
+	corr_free(c);
+}
+
+/* An empty demux right after a send (within the skew tolerance: the SEND
+ * event precedes the store of the message) is not an anomaly; one later is. */
+static void empty_demux_margin(void)
+{
+	struct corr *c = mk(2);
+
+	SEND(c, 10 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	DEMUX(c, 10 * MS + 5 * US, 1, 0);
+	DEMUX(c, 10 * MS + 8 * US, 1, BIT(CALL_FUNCTION));
+	CHECK_EQ(all_anomalies(c), 0);
+	SEND(c, 20 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	DEMUX(c, 20 * MS + 100 * US, 1, 0);
+	DEMUX(c, 20 * MS + 108 * US, 1, BIT(CALL_FUNCTION));
+	corr_finish(c, 1 * S);
+	CHECK_EQ(anomalies(c, CORR_A_EMPTY_DEMUX, 0), 1);
+	CHECK_EQ(all_anomalies(c), 1);
+	corr_free(c);
+}
+
+/* On kernels since 5.8 only CALL_FUNCTION flushes the csd queue: a wake-up
+ * queued before a RESCHEDULE that ran at a later call-function IPI is
+ * healthy, not handled_work_not_seen. */
+static void reschedule_is_no_flush(void)
+{
+	struct corr *c = mk(2);
+
+	ev(c, IPT_EV_CSD_QUEUE, 1 * MS, 0, 1, IPT_CSD_TYPE_TTWU, F_TTWU, 0x10);
+	SEND(c, 1 * MS + 1 * US, 0, 1, IPT_MSG_RESCHEDULE);
+	RECV(c, 1 * MS + 5 * US, 1, IPT_MSG_RESCHEDULE);
+	SEND(c, 2 * MS, 0, 1, IPT_MSG_RESCHEDULE);
+	RECV(c, 2 * MS + 5 * US, 1, IPT_MSG_RESCHEDULE);
+	SEND(c, 3 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	RECV(c, 3 * MS + 5 * US, 1, IPT_MSG_CALL_FUNCTION);
+	ENTRY(c, 3 * MS + 6 * US, 1, F_TTWU, 0x10);
+	corr_finish(c, 1 * S);
+	CHECK_EQ(all_anomalies(c), 0);
+	CHECK_EQ(corr_counts(c)->csd_executed, 1);
+	corr_free(c);
+}
+
+/* A CPU spinning in csd_lock_wait() past the threshold, and one still
+ * spinning when the trace ends. */
+static void waiters(void)
+{
+	struct corr *c = mk(3);
+
+	ev(c, IPT_EV_CSD_WAIT_BEGIN, 1 * MS, 0, 1, 0, F_MB, 0x10);
+	ev(c, IPT_EV_CSD_WAIT_END, 1 * MS + 20 * US, 0, IPT_NO_CPU, 0, 0, 0);
+	ev(c, IPT_EV_CSD_WAIT_BEGIN, 10 * MS, 0, 1, 0, F_MB, 0x10);
+	ev(c, IPT_EV_CSD_WAIT_END, 1510 * MS, 0, IPT_NO_CPU, 0, 0, 0);
+	ev(c, IPT_EV_CSD_WAIT_BEGIN, 2 * S, 2, 1, 0, F_MB, 0x20);
+	corr_finish(c, 3 * S);
+	CHECK_EQ(anomalies(c, CORR_A_STUCK_CSD, 0), 2);
+	CHECK_EQ(corr_counts(c)->csd_stuck, 0);		/* waiters, not csds */
+	CHECK_EQ(corr_pair(c, 0, 1)->wait.count, 2);
+	CHECK_EQ(corr_pair(c, 0, 1)->wait.max, 1500 * MS);
+	corr_free(c);
+}
+
 static void percentiles(void)
 {
 	struct lat l = {0};
@@ -614,4 +697,5 @@ UNIT_MAIN(CASE(basic_match), CASE(coalescing), CASE(real_loss_flagged),
 	  CASE(tentative_beats_far_receive), CASE(sync_csd_reuse_after_lost_entry),
 	  CASE(late_lost_record), CASE(young_sends_not_folded), CASE(kernel_counted_more),
 	  CASE(before_start_not_judged), CASE(recursion_window),
-	  CASE(async_csd_reuse_after_lost_entry))
+	  CASE(async_csd_reuse_after_lost_entry), CASE(never_demuxed_then_taken),
+	  CASE(empty_demux_margin), CASE(reschedule_is_no_flush), CASE(waiters))
