@@ -72,7 +72,12 @@ $(FUZZ): tests/fuzz/fuzz_recording.c $(LIB_SRCS)
 
 sanitize: $(SAN_UNIT) $(FUZZ)
 
-.PHONY: all clean test deps demo unit sanitize
+# Benchmarks (not part of make test): prints a table, writes docs/PERFORMANCE.md.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/bench/correlator.sh
+
+.PHONY: all clean test deps demo unit sanitize bench
 all: $(BPF_OBJS) $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS) $(SAN_UNIT) $(FUZZ)
 
 $(BUILD)/vmlinux.h:

@@ -4,6 +4,10 @@
  *
  *   mkrec SCENARIO.txt OUT.ipit     build a recording from a scenario
  *   mkrec --dump FILE.ipit          print a recording's events as text
+ *   mkrec --generate N OUT.ipit [NCPUS]
+ *                                   N events of healthy synthetic traffic (for
+ *                                   make bench): synchronous cross-calls between
+ *                                   CPU pairs, reschedules, TTWU batches
  *
  * Scenario text, one item a line ('#' starts a comment; `expect` lines are
  * for the test runner and ignored here):
@@ -355,8 +359,107 @@ static int dump(const char *path)
 	return rc < 0;
 }
 
+/* Healthy traffic, deterministic: each round one CPU makes a synchronous
+ * cross-call to the next (queue, send, receive, entry, exit, exit: 6
+ * events), every 8th round a reschedule, every 16th a TTWU pair. */
+static int generate(uint64_t n, const char *out, unsigned ncpus)
+{
+	char err[512], meta[512];
+	struct rec_writer *w = rec_create(out, 0, err, sizeof(err));
+	uint64_t ts = 1000000, written = 0, round = 0;
+	struct ksyms ks = {0};
+	int len;
+
+	if (!w) {
+		fprintf(stderr, "mkrec: %s\n", err);
+		return 1;
+	}
+	len = snprintf(meta, sizeof(meta), "tool=mkrec\nformat=%d\nkernel_release=generated\n"
+		       "arch=generated\nncpus=%u\nclock=CLOCK_MONOTONIC\ncpus=all\n"
+		       "csd_entry_hooked=1\nreceive_kinds=0,1,5,\n", IPT_FORMAT_VERSION, ncpus);
+	rec_write_section(w, IPT_SEC_META, meta, len);
+	rec_write_section(w, IPT_SEC_PLAN, "generated\n", 10);
+	len = snprintf(meta, sizeof(meta), "mono_ns=%" PRIu64 "\n", ts);
+	rec_write_section(w, IPT_SEC_IRQ_START, meta, len);
+#define EMIT(...) do { struct ipt_event e_ = { __VA_ARGS__ }; rec_append_event(w, &e_); \
+		       written++; ts += 250; } while (0)
+	while (written < n) {
+		uint32_t s = round % ncpus, d = (s + 1) % ncpus;
+		uint64_t csd = 0xffff888000100000ull + (s * ncpus + d) * 64;
+
+		EMIT(.type = IPT_EV_CSD_QUEUE, .cpu = s, .ts = ts, .target = d,
+		     .kind = IPT_CSD_TYPE_SYNC, .func = 0xffffffff81300000ull,
+		     .callsite = 0xffffffff81100400ull, .csd = csd);
+		EMIT(.type = IPT_EV_SEND, .cpu = s, .ts = ts, .target = d,
+		     .kind = IPT_MSG_CALL_FUNCTION, .func = 0xffffffff81100000ull,
+		     .callsite = 0xffffffff81100480ull);
+		EMIT(.type = IPT_EV_IPI_ENTRY, .cpu = d, .ts = ts, .target = IPT_NO_CPU,
+		     .kind = IPT_MSG_CALL_FUNCTION, .func = 0xfb);
+		EMIT(.type = IPT_EV_CSD_FUNC_ENTRY, .cpu = d, .ts = ts, .target = IPT_NO_CPU,
+		     .func = 0xffffffff81300000ull, .csd = csd);
+		EMIT(.type = IPT_EV_CSD_FUNC_EXIT, .cpu = d, .ts = ts, .target = IPT_NO_CPU,
+		     .func = 0xffffffff81300000ull, .csd = csd);
+		EMIT(.type = IPT_EV_IPI_EXIT, .cpu = d, .ts = ts, .target = IPT_NO_CPU,
+		     .kind = IPT_MSG_CALL_FUNCTION, .func = 0xfb);
+		if (round % 8 == 0) {
+			EMIT(.type = IPT_EV_SEND, .cpu = d, .ts = ts, .target = s,
+			     .kind = IPT_MSG_RESCHEDULE, .callsite = 0xffffffff81200400ull);
+			EMIT(.type = IPT_EV_IPI_ENTRY, .cpu = s, .ts = ts, .target = IPT_NO_CPU,
+			     .kind = IPT_MSG_RESCHEDULE, .func = 0xfd);
+		}
+		if (round % 16 == 0) {
+			uint64_t t1 = 0xffff888200000000ull + round % 4096 * 0x1000;
+
+			EMIT(.type = IPT_EV_CSD_QUEUE, .cpu = s, .ts = ts, .target = d,
+			     .kind = IPT_CSD_TYPE_TTWU, .func = 0xffffffff81200000ull, .csd = t1);
+			EMIT(.type = IPT_EV_CSD_QUEUE, .cpu = s, .ts = ts, .target = d,
+			     .kind = IPT_CSD_TYPE_TTWU, .func = 0xffffffff81200000ull, .csd = t1 + 8);
+			EMIT(.type = IPT_EV_SEND, .cpu = s, .ts = ts, .target = d,
+			     .kind = IPT_MSG_CALL_FUNCTION, .func = 0xffffffff81100000ull);
+			EMIT(.type = IPT_EV_IPI_ENTRY, .cpu = d, .ts = ts, .target = IPT_NO_CPU,
+			     .kind = IPT_MSG_CALL_FUNCTION, .func = 0xfb);
+			EMIT(.type = IPT_EV_CSD_FUNC_ENTRY, .cpu = d, .ts = ts, .target = IPT_NO_CPU,
+			     .func = 0xffffffff81200000ull, .csd = t1);
+		}
+		round++;
+	}
+#undef EMIT
+	rec_flush_events(w);
+	len = snprintf(meta, sizeof(meta), "mono_ns=%" PRIu64 "\n", ts);
+	rec_write_section(w, IPT_SEC_IRQ_END, meta, len);
+	{
+		uint64_t slen;
+		void *sym;
+		size_t tl = sizeof(struct ipt_trailer) + ncpus * sizeof(struct ipt_cpu_stats);
+		char *tb = xcalloc(1, tl);
+		struct ipt_trailer t = { .events = written, .start_ns = 1000000, .end_ns = ts,
+					 .ncpus = ncpus };
+
+		ksyms_add(&ks, 0xffffffff81100000ull, 0x400, "generic_smp_call_function_single_interrupt");
+		ksyms_add(&ks, 0xffffffff81100400ull, 0x400, "smp_call_function_many_cond");
+		ksyms_add(&ks, 0xffffffff81200000ull, 0x400, "sched_ttwu_pending");
+		ksyms_add(&ks, 0xffffffff81300000ull, 0x400, "ipi_mb");
+		ksyms_sort(&ks);
+		sym = rec_pack_symbols(&ks, &slen);
+		memcpy(tb, &t, sizeof(t));
+		rec_write_section(w, IPT_SEC_SYMBOLS, sym, slen);
+		rec_write_section(w, IPT_SEC_TRAILER, tb, tl);
+		free(sym);
+		free(tb);
+		ksyms_free(&ks);
+	}
+	if (rec_close(w, err, sizeof(err))) {
+		fprintf(stderr, "mkrec: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--generate"))
+		return generate(strtoull(argv[2], NULL, 10), argv[3],
+				argc == 5 ? strtoul(argv[4], NULL, 10) : 4);
 	if (argc == 3 && !strcmp(argv[1], "--dump"))
 		return dump(argv[2]);
 	if (argc == 3)

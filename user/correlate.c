@@ -2,7 +2,9 @@
 /*
  * Correlation v1.  docs/correlation.md states the rules; in short:
  *
- *  - Events are put back in timestamp order through a reorder heap.
+ *  - Events are put back in timestamp order through a reorder buffer: a
+ *    sorted ring (arrival is nearly in order) with a small side heap for the
+ *    few events that arrive far out of order.
  *  - Cross-CPU clock skew: a receive that finds nothing pending is held for
  *    skew_ns, and a send to that CPU stamped within skew_ns after it is
  *    tentatively answered by it.  A real receive after the send still takes
@@ -192,7 +194,9 @@ struct corr {
 	uint32_t pool_cap, free_head, npending;
 	uint32_t *buckets;
 	uint32_t nbuckets;
-	/* reorder heap */
+	/* reorder buffer: sorted ring + side heap (see corr_feed) */
+	struct ipt_event *ring;
+	size_t rhead, rn, rcap;		/* rcap a power of two */
 	struct heap_item *heap;
 	size_t nheap, heapcap;
 	uint64_t seq, max_key, last_key;
@@ -961,34 +965,96 @@ static void heap_pop(struct corr *c, struct heap_item *out)
 		c->heap[i] = last;
 }
 
-void corr_feed(struct corr *c, const struct ipt_event *e)
-{
-	struct heap_item it;
+#define RING_SHIFTS 32	/* more out of order than this: the side heap */
 
-	if (c->finished || e->cpu >= c->o.ncpus)
-		return;
-	it.key = e->ts;
-	it.seq = c->seq++;
-	it.ev = *e;
-	heap_push(c, &it);
-	if (it.key > c->max_key)
-		c->max_key = it.key;
-	while (c->nheap && c->heap[0].key + c->o.reorder_ns < c->max_key) {
+static void ring_grow(struct corr *c)
+{
+	size_t ncap = c->rcap ? c->rcap * 2 : 4096;
+	struct ipt_event *n = xcalloc(ncap, sizeof(*n));
+
+	for (size_t i = 0; i < c->rn; i++)
+		n[i] = c->ring[(c->rhead + i) & (c->rcap - 1)];
+	free(c->ring);
+	c->ring = n;
+	c->rcap = ncap;
+	c->rhead = 0;
+}
+
+/* Put e in order: append, or shift a few newer ones up; an event that
+ * would need more shifts goes to the side heap instead, so a badly ordered
+ * input costs log n per event, never n. */
+static void reorder_push(struct corr *c, const struct ipt_event *e)
+{
+	size_t pos, mask, shifts = 0;
+
+	if (c->rn == c->rcap)
+		ring_grow(c);
+	mask = c->rcap - 1;
+	pos = c->rn;
+	while (pos && c->ring[(c->rhead + pos - 1) & mask].ts > e->ts) {
+		if (++shifts > RING_SHIFTS) {
+			struct heap_item it = { .key = e->ts, .seq = c->seq++, .ev = *e };
+
+			/* Undo the shifts made so far, then use the heap. */
+			for (size_t p = pos; p < c->rn; p++)
+				c->ring[(c->rhead + p) & mask] = c->ring[(c->rhead + p + 1) & mask];
+			heap_push(c, &it);
+			return;
+		}
+		c->ring[(c->rhead + pos) & mask] = c->ring[(c->rhead + pos - 1) & mask];
+		pos--;
+	}
+	c->ring[(c->rhead + pos) & mask] = *e;
+	c->rn++;
+}
+
+/* Process the oldest buffered event if it is older than `limit`; 0 if
+ * there is none. */
+static int reorder_release(struct corr *c, uint64_t limit)
+{
+	const struct ipt_event *r = c->rn ? &c->ring[c->rhead] : NULL;
+	int use_heap = c->nheap && (!r || c->heap[0].key < r->ts);
+
+	if (use_heap && c->heap[0].key < limit) {
 		struct heap_item top;
 
 		heap_pop(c, &top);
 		process(c, &top.ev, top.key);
+		return 1;
 	}
+	if (!use_heap && r && r->ts < limit) {
+		/* Processed in place: process() never pushes, so the slot
+		 * stays intact while it runs. */
+		c->rhead = (c->rhead + 1) & (c->rcap - 1);
+		c->rn--;
+		process(c, r, r->ts);
+		return 1;
+	}
+	return 0;
+}
+
+void corr_feed(struct corr *c, const struct ipt_event *e)
+{
+	if (c->finished || e->cpu >= c->o.ncpus)
+		return;
+	if (e->ts + c->o.reorder_ns < c->max_key) {
+		/* Later than the reorder window: everything buffered is newer
+		 * than the window's start, so this is still in order. */
+		process(c, e, e->ts);
+		return;
+	}
+	reorder_push(c, e);
+	if (e->ts > c->max_key)
+		c->max_key = e->ts;
+	if (c->max_key > c->o.reorder_ns)
+		while (reorder_release(c, c->max_key - c->o.reorder_ns))
+			;
 }
 
 void corr_flush(struct corr *c)
 {
-	struct heap_item top;
-
-	while (c->nheap) {
-		heap_pop(c, &top);
-		process(c, &top.ev, top.key);
-	}
+	while (reorder_release(c, UINT64_MAX))
+		;
 }
 
 void corr_set_unknown_loss(struct corr *c)
@@ -1168,6 +1234,7 @@ void corr_free(struct corr *c)
 	free(c->pool);
 	free(c->buckets);
 	free(c->heap);
+	free(c->ring);
 	free(c->anom);
 	free(c);
 }
