@@ -29,6 +29,20 @@ expect_json() {
 	jq -e "$2" "$1" >/dev/null || fail "${3:-$2}: got $(jq -c "${2%%[=<>!]*}" "$1" 2>&1 | head -c 400)"
 }
 
+# The report of a healthy load (JSON file $1, label $2): no accusation; an
+# uncertain verdict only where a loss is known (a counted drop or miss, or
+# receives the kernel counted that the trace lacks); no ring drop at the
+# default size; traced call-function receives per CPU within 1% of the
+# kernel's CAL delta (a slack of 2 for a CPU that received almost none).
+expect_healthy() {
+	expect_json "$1" '[.anomalies[] | select(.kind != "uncertain")] | length == 0' "${2:-}no accusation"
+	expect_json "$1" '[.anomalies[] | select(.kind == "uncertain") | .lost_events + .unseen > 0] | all' \
+		"${2:-}uncertain only with a known loss"
+	expect_json "$1" '.lost.ring_full == 0' "${2:-}no ring drops at the default ring size"
+	expect_json "$1" '[.interrupts[] | select(.row == "CAL") |
+		((.traced - .kernel) | fabs) <= ([2, .kernel * 0.01] | max)] | all' "${2:-}CAL within 1%"
+}
+
 # Start the generator in the background; it must outlive the recording.
 storm() { "$IPISTORM" -q "$@" >"$T/storm.out" 2>&1 & STORM_PID=$!; sleep 0.3; }
 storm_wait() { wait "$STORM_PID" || fail "ipistorm failed: $(cat "$T/storm.out")"; cat "$T/storm.out"; }

@@ -109,10 +109,10 @@ static void sentence(const struct report *rp, const struct corr_anomaly *a, char
 			     a->src, msg_names[a->msg], t, site);
 		break;
 	case CORR_A_HANDLED_NOT_SEEN:
-		n = snprintf(buf, len, "CPU %u queued %s() (%s csd) for CPU %u at %.6f s before its "
-			     "%s IPI; the receive that took that IPI did not run it, a later one "
-			     "did, %.3f ms later", a->src, func, csd_type_name(a->msg), a->dst, t,
-			     msg_names[a->via < IPT_MSG__MAX ? a->via : IPT_MSG_OTHER], age);
+		n = snprintf(buf, len, "CPU %u queued %s() (%s csd, from %s) for CPU %u at %.6f s "
+			     "before its %s IPI; the receive that took that IPI did not run it, a "
+			     "later one did, %.3f ms later", a->src, func, csd_type_name(a->msg), site,
+			     a->dst, t, msg_names[a->via < IPT_MSG__MAX ? a->via : IPT_MSG_OTHER], age);
 		break;
 	}
 	if (a->count > 1 && n > 0 && (size_t)n < len)

@@ -8,14 +8,8 @@ for mode in tlb wakeup; do
 	storm_wait
 	"$IPITRACE" report --json "$T/$mode.ipit" >"$T/$mode.json" || fail "report $mode"
 	jq -c '{mode: "'$mode'", ipi, csd, lost_events}' "$T/$mode.json"
-	expect_json "$T/$mode.json" '[.anomalies[] | select(.kind != "uncertain")] | length == 0' "$mode: no accusation"
-	# An uncertain verdict must rest on a loss the trace knows of: a counted
-	# drop or miss, or receives the kernel counted that the trace lacks.
-	expect_json "$T/$mode.json" '[.anomalies[] | select(.kind == "uncertain") | .lost_events + .unseen > 0] | all' "$mode: uncertain only with a known loss"
-	expect_json "$T/$mode.json" '.lost.ring_full == 0' "$mode: no ring drops"
+	expect_healthy "$T/$mode.json" "$mode: "
 	expect_json "$T/$mode.json" '.ipi.sent > 10000' "$mode: IPIs seen"
-	expect_json "$T/$mode.json" '[.interrupts[] | select(.row == "CAL") |
-		((.traced - .kernel) | fabs) <= ([2, .kernel * 0.01] | max)] | all' "$mode: CAL within 1%"
 done
 expect_json "$T/tlb.json" '.csd.executed > 10000' "tlb: flush_tlb_func calls ran"
 # Wake-ups of a task on another CPU are queued as TTWU csds and run in batches.
