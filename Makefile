@@ -78,7 +78,8 @@ bench: deps
 	$(Q)tests/bench/correlator.sh
 
 .PHONY: all clean test deps demo unit sanitize bench
-all: $(BPF_OBJS) $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS) $(SAN_UNIT) $(FUZZ)
+all: $(BPF_OBJS) $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS) $(SAN_UNIT) $(FUZZ) \
+     $(BUILD)/static/ipitrace $(BUILD)/static/ipistorm
 
 $(BUILD)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -104,6 +105,18 @@ $(BUILD)/ipitrace: $(APP_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# Static binaries for the qemu guests' busybox initramfs (tests/vm/).
+# Debian's libelf needs libzstd when linked statically.
+$(BUILD)/static/ipitrace: $(APP_OBJS) $(LIB_OBJS)
+	$(call msg,LINK-ST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -static $^ -l:libbpf.a -l:libelf.a -l:libz.a -l:libzstd.a -o $@
+
+$(BUILD)/static/ipistorm: tests/ipistorm.c
+	$(call msg,CC-ST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -static -pthread $< -o $@
+
 $(BUILD)/tests/ipistorm: tests/ipistorm.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -122,7 +135,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_OBJS)
 # Debian packages the build and the tests need.  Idempotent and quiet when
 # everything is there; apt-get update only when something is missing.
 DEB_PKGS := clang gcc make bpftool libbpf-dev libelf-dev zlib1g-dev jq \
-            libclang-rt-14-dev
+            libclang-rt-14-dev libzstd-dev qemu-system-x86 busybox-static cpio
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
