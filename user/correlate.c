@@ -12,8 +12,9 @@
  *    matched (`skewed`).  So a fast round trip (3.5 us here) never lets a
  *    receive take the next send.  csd function entries are held the same
  *    way, by csd pointer.
- *  - IPIs: a receive of kind K on CPU c takes every pending send of kind K
- *    to c made before it.  Several sends and one receive is coalescing (the
+ *  - IPIs: a receive on CPU c takes every pending send to c made before it
+ *    of the kinds it covers: an IPI entry its own kind, a DEMUX (muxed IPIs,
+ *    powerpc) every kind in the message set its xchg() took.  Several sends and one receive is coalescing (the
  *    APIC or the powerpc message word merges them), not a loss.
  *  - csds: queue and function entry share the csd pointer on the target CPU.
  *    An entry proves a flush that took every csd queued to that CPU before
@@ -169,6 +170,7 @@ struct cpu_state {
 	uint32_t fn_src;		/* who queued it (IPT_NO_CPU: unknown) */
 	int fn_running;
 	uint64_t last_take[IPT_MSG__MAX];	/* last receive that took a send */
+	uint64_t last_take_any;			/* ... of any kind */
 	uint64_t wait_ts, wait_csd, wait_func;	/* spinning in csd_lock_wait */
 	uint32_t wait_target;
 	int waiting;
@@ -412,7 +414,7 @@ static struct corr_anomaly *anomaly_of(struct corr *c, uint32_t ref)
 static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, uint32_t mask)
 {
 	struct cpu_state *s = &c->cpu[e->cpu];
-	int demux = e->type == IPT_EV_DEMUX;
+	int demux = e->type == IPT_EV_DEMUX, any_taken = 0;
 
 	if (demux) {
 		s->pub.demuxes++;
@@ -457,8 +459,16 @@ static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, 
 				a->resolved = 1;
 				a->age_ns = lat;
 			} else if (lat > c->o.threshold_ns) {
-				add_anomaly(c, CORR_A_SLOW_IPI, p->src, e->cpu, k, p->ts, lat,
-					    p->func, p->callsite, 0, 1);
+				/* Did the target take other IPIs meanwhile?  Then this
+				 * message sat there unseen: never_demuxed, resolved now.
+				 * Otherwise the CPU was just unresponsive: slow_ipi. */
+				uint32_t ref = add_anomaly(c, s->last_take_any > p->ts ?
+							   CORR_A_NEVER_DEMUXED : CORR_A_SLOW_IPI,
+							   p->src, e->cpu, k, p->ts, lat, p->func,
+							   p->callsite, 0, 1);
+
+				if (anomaly_of(c, ref))
+					anomaly_of(c, ref)->resolved = 1;
 			}
 			if (c->o.flush_kinds & IPT_DEMUX_BIT(k))
 				mark_handled(c, e->cpu, p->src, p->ts, e->ts, k);
@@ -476,6 +486,8 @@ static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, 
 			c->cnt.coalesced += taken - 1;
 		if (taken)
 			s->last_take[k] = e->ts;
+		if (taken)
+			any_taken = 1;
 		/* Receives before start_ns (while hooks were being attached) may
 		 * answer sends that were never traced: neither counted nor held. */
 		if (!taken && e->ts >= c->o.start_ns) {
@@ -483,8 +495,11 @@ static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, 
 			s->early_recv[k] = e->ts ? e->ts : 1;
 		}
 	}
-	/* The call-function handler flushes the whole queue: irq_work csds
-	 * queued before it ran then, with no event of their own. */
+	if (any_taken)
+		s->last_take_any = e->ts;
+	/* A receive of a flush kind (CALL_FUNCTION on current kernels) flushes
+	 * the whole csd queue: irq_work csds queued before it ran then, with no
+	 * event of their own. */
 	if (mask & c->o.flush_kinds)
 		csd_drain(c, e->cpu, key, e->ts, 0, 0);
 
@@ -501,7 +516,10 @@ static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, 
 		p = &q->q[q->head];
 		if (e->ts < p->ts)
 			continue;
-		if (!(p->flags & PS_NEVER) && e->ts - p->ts > c->o.threshold_ns) {
+		/* A send a skewed receive may have answered, or one made while
+		 * hooks were attaching, is never accused. */
+		if (!(p->flags & PS_NEVER) && !p->early && p->ts >= c->o.start_ns &&
+		    e->ts - p->ts > c->o.threshold_ns) {
 			p->flags |= PS_NEVER;
 			p->anom = add_anomaly(c, CORR_A_NEVER_DEMUXED, p->src, e->cpu, k, p->ts,
 					      e->ts - p->ts, p->func, p->callsite, 0, 1);
@@ -666,8 +684,7 @@ static void csd_complete(struct corr *c, uint32_t i, uint64_t ts)
 	if (p->handled_at && s->last_take[p->handled_kind] > p->handled_at &&
 	    s->last_take[p->handled_kind] <= ts) {
 		uint32_t ref = add_anomaly(c, CORR_A_HANDLED_NOT_SEEN, p->src, p->dst, p->type,
-					   p->ts, ts - p->handled_at, p->func, p->callsite,
-					   p->csd, 1);
+					   p->ts, ts - p->ts, p->func, p->callsite, p->csd, 1);
 
 		if (anomaly_of(c, ref)) {
 			anomaly_of(c, ref)->via = p->handled_kind;
@@ -1104,7 +1121,7 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 				struct pend_send first = q->q[q->head];
 				uint64_t n = 0;
 
-				if (first.ts + c->o.grace_ns > end_ns) {
+				if (first.ts + c->o.grace_ns > end_ns && !(first.flags & PS_NEVER)) {
 					c->cnt.ipi_inflight_end += q->n + q->overflow;
 					q->n = 0;
 					q->overflow = 0;
@@ -1123,7 +1140,8 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 
 					q->head = (q->head + 1) % SENDQ_CAP;
 					q->n--;
-					if (p.src == first.src && p.ts + c->o.grace_ns <= end_ns)
+					if (p.src == first.src &&
+					    (p.ts + c->o.grace_ns <= end_ns || (p.flags & PS_NEVER)))
 						n++;
 					else
 						q->q[(q->head + q->n++) % SENDQ_CAP] = p;

@@ -84,7 +84,9 @@ struct corr_anomaly {
 	uint32_t src, dst;	/* sender / target CPU */
 	uint32_t msg;		/* IPT_MSG_* (IPIs) or IPT_CSD_TYPE_* (csds) */
 	uint32_t target_active;	/* target produced events after ts */
-	uint32_t resolved;	/* it ended (received / ran / wait ended) */
+	uint32_t resolved;	/* never_demuxed, stuck_csd: it ended later (received /
+				 * ran / wait ended); slow_ipi, handled_work_not_seen:
+				 * always; empty_demux_while_pending: never set */
 	uint32_t waiter;	/* STUCK_CSD: a CPU spinning in csd_lock_wait */
 	uint32_t via;		/* HANDLED_NOT_SEEN: the message kind that should
 				 * have run it */

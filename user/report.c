@@ -70,7 +70,7 @@ struct report {
 static void sentence(const struct report *rp, const struct corr_anomaly *a, char *buf, size_t len)
 {
 	char func[160], site[160];
-	double t = (a->ts - rp->start_ns) / 1e9, age = a->age_ns / 1e6;
+	double t = (double)(int64_t)(a->ts - rp->start_ns) / 1e9, age = a->age_ns / 1e6;
 	int n = 0;
 
 	ksyms_fmt(rp->ks, a->func, func, sizeof(func));
@@ -78,9 +78,9 @@ static void sentence(const struct report *rp, const struct corr_anomaly *a, char
 	switch (a->kind) {
 	case CORR_A_NEVER_DEMUXED:
 		n = snprintf(buf, len, "CPU %u sent %s to CPU %u at %.6f s (from %s) and no receive "
-			     "took it %s %.1f ms; CPU %u %s", a->src, msg_names[a->msg], a->dst, t,
-			     site, a->resolved ? "for" : "(still pending when the trace ended),",
-			     age, a->dst,
+			     "took it %s %.1f ms%s; CPU %u %s", a->src, msg_names[a->msg], a->dst, t,
+			     site, a->resolved ? "for" : "in the", age,
+			     a->resolved ? " (then one did)" : " until the trace ended", a->dst,
 			     a->target_active ? "kept running and receiving meanwhile"
 					      : "produced no event after the send");
 		break;
@@ -111,7 +111,8 @@ static void sentence(const struct report *rp, const struct corr_anomaly *a, char
 	case CORR_A_HANDLED_NOT_SEEN:
 		n = snprintf(buf, len, "CPU %u queued %s() (%s csd, from %s) for CPU %u at %.6f s "
 			     "before its %s IPI; the receive that took that IPI did not run it, a "
-			     "later one did, %.3f ms later", a->src, func, csd_type_name(a->msg), site,
+			     "later one did: it ran %.3f ms after it was queued", a->src, func,
+			     csd_type_name(a->msg), site,
 			     a->dst, t, msg_names[a->via < IPT_MSG__MAX ? a->via : IPT_MSG_OTHER], age);
 		break;
 	}
@@ -565,7 +566,8 @@ static void usage(FILE *f)
 "kernel's own /proc/interrupts counts beside the traced ones.\n"
 "\n"
 "      --json            machine-readable output (docs/user-guide.md lists fields)\n"
-"      --threshold TIME  a delivery slower than this is an anomaly (default 1s)\n"
+"      --threshold TIME  a message not taken, a csd not run or a csd_lock_wait()\n"
+"                        spin longer than this is an anomaly (default 1s)\n"
 "      --grace TIME      pending at the end but younger than this is in flight,\n"
 "                        not lost (default 100ms)\n"
 "      --skew TIME       cross-CPU timestamp tolerance (default 20us)\n"

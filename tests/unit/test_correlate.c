@@ -670,6 +670,56 @@ static void waiters(void)
 	corr_free(c);
 }
 
+
+/* Each send lands in exactly one outcome: matched, undelivered, uncertain,
+ * unverifiable or in flight.  With --threshold below --grace a send flagged
+ * during the trace must not also count as in flight at the end. */
+static void outcomes_add_up(void)
+{
+	struct corr *c;
+	const struct corr_counts *k;
+
+	corr_opts_default(&opts, 2);
+	opts.threshold_ns = 50 * MS;
+	opts.grace_ns = 100 * MS;
+	c = corr_new(&opts);
+	SEND(c, 900 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);	/* never taken */
+	SEND(c, 960 * MS, 0, 1, IPT_MSG_RESCHEDULE);
+	RECV(c, 960 * MS + 5 * US, 1, IPT_MSG_RESCHEDULE);	/* flags the first */
+	SEND(c, 990 * MS, 0, 1, IPT_MSG_RESCHEDULE);		/* in flight */
+	corr_finish(c, 1 * S);
+	k = corr_counts(c);
+	CHECK_EQ(k->undelivered, 1);
+	CHECK_EQ(k->ipi_inflight_end, 1);
+	CHECK_EQ(k->matched + k->undelivered + k->ipi_uncertain + k->sent_unverifiable +
+		 k->ipi_inflight_end, k->sent);
+	CHECK_EQ(all_anomalies(c), 1);
+	corr_free(c);
+}
+
+/* Taken late while the target was taking other IPIs: the message sat
+ * unseen (never_demuxed, resolved), not an unresponsive CPU (slow_ipi). */
+static void late_but_receiving_is_never_demuxed(void)
+{
+	struct corr *c = mk(2);
+	size_t n;
+
+	SEND(c, 10 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	SEND(c, 1200 * MS, 0, 1, IPT_MSG_RESCHEDULE);
+	RECV(c, 1200 * MS + 5 * US, 1, IPT_MSG_RESCHEDULE);	/* flags it (>1 s) */
+	SEND(c, 1300 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	RECV(c, 1300 * MS + 5 * US, 1, IPT_MSG_CALL_FUNCTION);	/* takes both */
+	SEND(c, 1500 * MS, 1, 0, IPT_MSG_CALL_FUNCTION);
+	RECV(c, 2600 * MS, 0, IPT_MSG_CALL_FUNCTION);		/* CPU 0 took nothing else */
+	corr_finish(c, 3 * S);
+	const struct corr_anomaly *a = corr_anomalies(c, &n);
+	CHECK_EQ(n, 2);
+	CHECK(a[0].kind == CORR_A_NEVER_DEMUXED && a[0].resolved && a[0].dst == 1, "first");
+	CHECK(n > 1 && a[1].kind == CORR_A_SLOW_IPI && a[1].dst == 0, "second");
+	CHECK_EQ(corr_counts(c)->undelivered, 0);
+	corr_free(c);
+}
+
 static void percentiles(void)
 {
 	struct lat l = {0};
@@ -698,4 +748,5 @@ UNIT_MAIN(CASE(basic_match), CASE(coalescing), CASE(real_loss_flagged),
 	  CASE(late_lost_record), CASE(young_sends_not_folded), CASE(kernel_counted_more),
 	  CASE(before_start_not_judged), CASE(recursion_window),
 	  CASE(async_csd_reuse_after_lost_entry), CASE(never_demuxed_then_taken),
-	  CASE(empty_demux_margin), CASE(reschedule_is_no_flush), CASE(waiters))
+	  CASE(empty_demux_margin), CASE(reschedule_is_no_flush), CASE(waiters),
+	  CASE(outcomes_add_up), CASE(late_but_receiving_is_never_demuxed))
