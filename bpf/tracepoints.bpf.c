@@ -61,7 +61,10 @@ struct mask_walk {
 	__u64 callsite;
 	__u64 cb;
 	__u64 word;	/* the 64 bits that hold the current CPU */
+	__u32 kind;	/* IPT_MSG_*, or KIND_FROM_CB: classify by callback */
 };
+
+#define KIND_FROM_CB 0xff
 
 static long mask_bit(__u32 cpu, void *data)
 {
@@ -72,19 +75,21 @@ static long mask_bit(__u32 cpu, void *data)
 				  (void *)(mw->mask + (cpu / 64) * 8)))
 		return 1;
 	if (mw->word & (1ULL << (cpu & 63)))
-		ipt_emit_at(mw->ts, IPT_EV_SEND, cpu, send_kind(cpu, mw->cb),
+		ipt_emit_at(mw->ts, IPT_EV_SEND, cpu,
+			    mw->kind == KIND_FROM_CB ? send_kind(cpu, mw->cb) : mw->kind,
 			    mw->cb, mw->callsite, 0);
 	return 0;
 }
 
 static __always_inline int on_send_mask(const struct cpumask *mask,
-					__u64 callsite, __u64 cb)
+					__u64 callsite, __u64 cb, __u32 kind)
 {
 	struct mask_walk mw = {
 		.mask = (__u64)mask,
 		.ts = bpf_ktime_get_ns(),
 		.callsite = callsite,
 		.cb = cb,
+		.kind = kind,
 	};
 
 	bpf_loop(nr_cpu_ids, mask_bit, &mw, 0);
@@ -110,7 +115,7 @@ static __always_inline __u32 csd_type(struct __call_single_data *csd)
 /* ipi:* (6.4+; from 6.5 they fire only for IPIs actually sent). */
 IPT_TP2(ipi_send_cpu, on_send_cpu(cpu, callsite, (__u64)callback),
 	unsigned int cpu, unsigned long callsite, void *callback)
-IPT_TP2(ipi_send_cpumask, on_send_mask(mask, callsite, (__u64)callback),
+IPT_TP2(ipi_send_cpumask, on_send_mask(mask, callsite, (__u64)callback, KIND_FROM_CB),
 	const struct cpumask *mask, unsigned long callsite, void *callback)
 
 /* csd:* (6.5+, commit bf5a8c26ad7c "trace,smp: Add tracepoints for
@@ -147,3 +152,24 @@ IPT_X86_VEC(irq_work_exit, IPT_EV_IPI_EXIT, IPT_MSG_IRQ_WORK)
  * need_resched flag (DESIGN.md section 4, non-loss 3). */
 IPT_TP2(sched_wake_idle_without_ipi,
 	ipt_emit(IPT_EV_IDLE_WAKE, cpu, 0, 0, 0, 0), int cpu)
+
+/*
+ * Send side where the ipi:* tracepoints are missing (before 6.4/6.5): the
+ * x86 send functions behind smp_ops, each implying the message kind.  They
+ * are static but called through smp_ops pointers, so never inlined; a KVM
+ * guest's kvm_smp_send_call_func_ipi() still ends in the native function.
+ * fentry (BPF trampoline, 5.5+ on x86-64) is an order of magnitude cheaper
+ * than a kprobe; the ladder takes the kprobe when fentry is refused.
+ */
+#define IPT_FN2(fn, call, ...)						\
+	SEC("fentry/" #fn) int BPF_PROG(fentry_##fn, __VA_ARGS__)	\
+	{ return call; }						\
+	SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn, __VA_ARGS__)	\
+	{ return call; }
+
+IPT_FN2(native_send_call_func_single_ipi,
+	ipt_emit(IPT_EV_SEND, cpu, IPT_MSG_CALL_FUNCTION, 0, 0, 0), int cpu)
+IPT_FN2(native_send_call_func_ipi,
+	on_send_mask(mask, 0, 0, IPT_MSG_CALL_FUNCTION), const struct cpumask *mask)
+IPT_FN2(native_smp_send_reschedule,
+	ipt_emit(IPT_EV_SEND, cpu, IPT_MSG_RESCHEDULE, 0, 0, 0), int cpu)

@@ -26,7 +26,8 @@ need_bpf() {
 
 # expect_json FILE JQ-EXPR [what]: the expression must be true.
 expect_json() {
-	jq -e "$2" "$1" >/dev/null || fail "${3:-$2}: got $(jq -c "${2%%[=<>!]*}" "$1" 2>&1 | head -c 400)"
+	jq -e "$2" "$1" >/dev/null ||
+		fail "${3:-$2} is not true; context: $(jq -c '{ipi, csd, lost}' "$1" 2>/dev/null | head -c 600)"
 }
 
 # The report of a healthy load (JSON file $1, label $2): no accusation; an

@@ -33,21 +33,25 @@
 
 static const struct tp_def tps[] = {
 	/* receive side first: attach order */
-	{ "irq_vectors", "call_function_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0 },
-	{ "irq_vectors", "call_function_exit", EVK_RECEIVE, -1, 0 },
-	{ "irq_vectors", "call_function_single_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0 },
-	{ "irq_vectors", "call_function_single_exit", EVK_RECEIVE, -1, 0 },
-	{ "irq_vectors", "reschedule_entry", EVK_RECEIVE, IPT_MSG_RESCHEDULE, 0 },
-	{ "irq_vectors", "reschedule_exit", EVK_RECEIVE, -1, 0 },
-	{ "irq_vectors", "irq_work_entry", EVK_RECEIVE, IPT_MSG_IRQ_WORK, 0 },
-	{ "irq_vectors", "irq_work_exit", EVK_RECEIVE, -1, 0 },
-	{ "csd", "csd_function_entry", EVK_CSD_FUNC, -1, 0 },
-	{ "csd", "csd_function_exit", EVK_CSD_FUNC, -1, 0 },
+	{ "irq_vectors", "call_function_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0 },
+	{ "irq_vectors", "call_function_exit", EVK_RECEIVE, -1, 0, 0 },
+	{ "irq_vectors", "call_function_single_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0 },
+	{ "irq_vectors", "call_function_single_exit", EVK_RECEIVE, -1, 0, 0 },
+	{ "irq_vectors", "reschedule_entry", EVK_RECEIVE, IPT_MSG_RESCHEDULE, 0, 0 },
+	{ "irq_vectors", "reschedule_exit", EVK_RECEIVE, -1, 0, 0 },
+	{ "irq_vectors", "irq_work_entry", EVK_RECEIVE, IPT_MSG_IRQ_WORK, 0, 0 },
+	{ "irq_vectors", "irq_work_exit", EVK_RECEIVE, -1, 0, 0 },
+	{ "csd", "csd_function_entry", EVK_CSD_FUNC, -1, 0, 0 },
+	{ "csd", "csd_function_exit", EVK_CSD_FUNC, -1, 0, 0 },
 	/* send side */
-	{ "ipi", "ipi_send_cpu", EVK_SEND, -1, 1 },
-	{ "ipi", "ipi_send_cpumask", EVK_SEND, -1, 1 },
-	{ "csd", "csd_queue_cpu", EVK_CSD_QUEUE, -1, 1 },
-	{ "sched", "sched_wake_idle_without_ipi", EVK_IDLE_WAKE, -1, 1 },
+	{ "ipi", "ipi_send_cpu", EVK_SEND, -1, 1, 0 },
+	{ "ipi", "ipi_send_cpumask", EVK_SEND, -1, 1, 0 },
+	/* Kernels without ipi:*: the x86 send functions (fentry, then kprobe). */
+	{ "func", "native_send_call_func_single_ipi", EVK_SEND, -1, 1, 1 },
+	{ "func", "native_send_call_func_ipi", EVK_SEND, -1, 1, 1 },
+	{ "func", "native_smp_send_reschedule", EVK_SEND, -1, 1, 1 },
+	{ "csd", "csd_queue_cpu", EVK_CSD_QUEUE, -1, 1, 0 },
+	{ "sched", "sched_wake_idle_without_ipi", EVK_IDLE_WAKE, -1, 1, 0 },
 };
 #define NTP (sizeof(tps) / sizeof(tps[0]))
 
@@ -59,7 +63,16 @@ const char *evk_name(enum evk k) { return evk_names[k]; }
 
 const char *flavour_name(enum flavour f)
 {
-	return f == FL_TP_BTF ? "tp_btf" : f == FL_RAW_TP ? "raw_tp" : "none";
+	static const char *const n[] = { "none", "tp_btf", "raw_tp", "fentry", "kprobe" };
+
+	return n[f];
+}
+
+static const char *prog_prefix(enum flavour f)
+{
+	static const char *const n[] = { "", "btf", "raw", "fentry", "kprobe" };
+
+	return n[f];
 }
 
 /* ---- libbpf output: shown with -v, otherwise kept to explain refusals */
@@ -216,9 +229,13 @@ static struct bpf_program *prog_of(struct tracepoints_bpf *s, const struct tp_de
 {
 	char name[96];
 
-	snprintf(name, sizeof(name), "%s_%s", fl == FL_TP_BTF ? "btf" : "raw", t->name);
+	snprintf(name, sizeof(name), "%s_%s", prog_prefix(fl), t->name);
 	return bpf_object__find_program_by_name(s->obj, name);
 }
+
+/* The flavours a row can have, best first. */
+static const enum flavour tp_flavours[] = { FL_TP_BTF, FL_RAW_TP };
+static const enum flavour fn_flavours[] = { FL_FENTRY, FL_KPROBE };
 
 static int open_configured(struct plan *p, const struct plan_opts *o, char *err, size_t errlen)
 {
@@ -230,10 +247,11 @@ static int open_configured(struct plan *p, const struct plan_opts *o, char *err,
 		return EXIT_BPF;
 	}
 	for (unsigned i = 0; i < p->nrows; i++) {
-		bpf_program__set_autoload(prog_of(s, p->rows[i].tp, FL_TP_BTF),
-					  p->rows[i].fl == FL_TP_BTF);
-		bpf_program__set_autoload(prog_of(s, p->rows[i].tp, FL_RAW_TP),
-					  p->rows[i].fl == FL_RAW_TP);
+		const enum flavour *fl = p->rows[i].tp->func ? fn_flavours : tp_flavours;
+
+		for (int f = 0; f < 2; f++)
+			bpf_program__set_autoload(prog_of(s, p->rows[i].tp, fl[f]),
+						  p->rows[i].fl == fl[f]);
 	}
 	s->rodata->addr_call_func_ipi = p->addr_call_func_ipi;
 	s->rodata->nr_cpu_ids = p->ncpus;
@@ -301,7 +319,6 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 
 		if (s && !ks.restricted)
 			p->addr_call_func_ipi = s->addr;
-		ksyms_free(&ks);
 	}
 
 	vmlinux = btf__load_vmlinux_btf();
@@ -315,6 +332,13 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 		struct hook_row *r = &p->rows[i];
 
 		r->tp = &tps[i];
+		if (r->tp->func) {
+			/* Decided below, once the tracepoint rows are known. */
+			r->exists = vmlinux ? btf__find_by_name_kind(vmlinux, r->tp->name,
+								     BTF_KIND_FUNC) > 0
+					    : !!ksyms_by_name(&ks, r->tp->name);
+			continue;
+		}
 		r->exists = vmlinux ? btf_has_tracepoint(vmlinux, r->tp->name)
 				    : tracefs_has_tracepoint(r->tp);
 		if (!r->exists) {
@@ -341,7 +365,44 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 			}
 		}
 	}
+	/* Function rungs stand in for the send tracepoints only where those
+	 * are missing: both at once would count every send twice. */
+	{
+		int send_tp = 0;
+
+		for (unsigned i = 0; i < NTP; i++)
+			if (!tps[i].func && tps[i].evk == EVK_SEND && p->rows[i].fl != FL_NONE)
+				send_tp = 1;
+		for (unsigned i = 0; i < NTP; i++) {
+			struct hook_row *r = &p->rows[i];
+
+			if (!r->tp->func)
+				continue;
+			if (send_tp) {
+				snprintf(r->why, sizeof(r->why), "not needed: the ipi:* tracepoints "
+					 "see every send here");
+				r->fl = FL_NONE;
+				r->redundant = 1;
+			} else if (!r->exists) {
+				snprintf(r->why, sizeof(r->why), "function %s is not in this kernel",
+					 r->tp->name);
+				r->fl = FL_NONE;
+			} else if (!o->no_fentry && !p->fentry[0]) {
+				r->fl = FL_FENTRY;
+			} else if (!p->kprobes[0]) {
+				snprintf(r->why, sizeof(r->why), "fentry %s",
+					 o->no_fentry ? "disabled by --no-fentry" : p->fentry);
+				r->fl = FL_KPROBE;
+			} else {
+				snprintf(r->why, sizeof(r->why), "fentry %s; kprobes %s",
+					 o->no_fentry ? "disabled by --no-fentry" : p->fentry,
+					 p->kprobes);
+				r->fl = FL_NONE;
+			}
+		}
+	}
 	btf__free(vmlinux);
+	ksyms_free(&ks);
 
 	/* Load; when a flavour is refused, step down a rung and load again. */
 	for (unsigned attempt = 0; attempt <= 2 * NTP; attempt++) {
@@ -384,22 +445,24 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 		}
 		for (unsigned i = 0; i < p->nrows; i++) {
 			struct hook_row *r = &p->rows[i];
-			char why[256];
+			char why[256], mine[96];
+			size_t l = strlen(r->why);
 
-			if (strcmp(failed + 4, r->tp->name) || (strncmp(failed, "btf_", 4) &&
-								 strncmp(failed, "raw_", 4)))
+			if (r->fl == FL_NONE)
+				continue;
+			snprintf(mine, sizeof(mine), "%s_%s", prog_prefix(r->fl), r->tp->name);
+			if (strcmp(failed, mine))
 				continue;
 			cap_reason(why, sizeof(why));
-			if (r->fl == FL_TP_BTF) {
-				snprintf(r->why, sizeof(r->why), "tp_btf refused: %s", why);
+			snprintf(r->why + l, sizeof(r->why) - l, "%s%s refused: %s", l ? "; " : "",
+				 flavour_name(r->fl), why);
+			/* One rung down: tp_btf > raw_tp, fentry > kprobe. */
+			if (r->fl == FL_TP_BTF)
 				r->fl = FL_RAW_TP;
-			} else {
-				size_t l = strlen(r->why);
-
-				snprintf(r->why + l, sizeof(r->why) - l, "%sraw_tp refused: %s",
-					 l ? "; " : "", why);
+			else if (r->fl == FL_FENTRY && !p->kprobes[0])
+				r->fl = FL_KPROBE;
+			else
 				r->fl = FL_NONE;
-			}
 		}
 	}
 	snprintf(err, errlen, "could not settle on a set of hooks that loads");

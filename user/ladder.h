@@ -19,25 +19,28 @@ enum evk {
 	EVK_IDLE_WAKE, EVK__MAX,
 };
 
-enum flavour { FL_NONE, FL_TP_BTF, FL_RAW_TP };
+enum flavour { FL_NONE, FL_TP_BTF, FL_RAW_TP, FL_FENTRY, FL_KPROBE };
 
 struct tp_def {
 	const char *cat, *name;
 	enum evk evk;
 	int recv_kind;		/* IPI_ENTRY kind it reports, -1 if none */
 	int send_side;		/* attached after every receive-side hook */
+	int func;		/* a kernel function (fentry/kprobe), not a tracepoint */
 };
 
 struct hook_row {
 	const struct tp_def *tp;
 	int exists;		/* the kernel has this tracepoint */
 	enum flavour fl;	/* chosen */
+	int redundant;		/* not used because a better hook covers it */
 	char why[320];		/* why better flavours were not used, or why none */
 };
 
 struct plan_opts {
 	uint64_t ring_bytes;
 	const uint64_t *cpu_filter;	/* NULL: all CPUs */
+	int no_fentry;			/* --no-fentry: kprobes instead */
 };
 
 struct tracepoints_bpf;

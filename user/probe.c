@@ -12,6 +12,7 @@ int cmd_probe(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "no-fentry", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -25,14 +26,16 @@ int cmd_probe(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': as_json = 1; break;
+		case 'F': po.no_fentry = 1; break;
 		case 'v': ipt_verbose++; break;
 		case 'h':
-			printf("usage: ipitrace probe [--json] [-v]\n\n"
+			printf("usage: ipitrace probe [--json] [--no-fentry] [-v]\n\n"
 			       "Load every hook this kernel might offer, without attaching, and print\n"
-			       "which rung each event kind will use (tp_btf, then raw_tp; fentry and\n"
-			       "kprobe rungs are probed for and reported, not built yet) and the reason\n"
-			       "every better rung was skipped: tracepoint missing, no BTF, the\n"
-			       "verifier's own refusal, kprobes not configured, fentry refused.\n\n"
+			       "which rung each event kind will use (tp_btf > raw_tp for tracepoints;\n"
+			       "fentry > kprobe for kernel functions, where no tracepoint exists) and\n"
+			       "the reason every better rung was skipped: tracepoint missing, no BTF,\n"
+			       "the verifier's own refusal, kprobes not configured, fentry refused.\n"
+			       "--no-fentry shows the plan that record --no-fentry would use.\n\n"
 			       "Exit status: 0 when at least one event kind can be traced, 3 when\n"
 			       "nothing can (the message says what is missing).\n");
 			return EXIT_OK;

@@ -221,6 +221,8 @@ static void usage(FILE *f)
 "      --ring-size SIZE  BPF ring buffer, a power of two: 16M (default), 64M...\n"
 "      --no-addresses    store symbol names only, no kernel addresses: for\n"
 "                        recordings you will share\n"
+"      --no-fentry       where a function hook is needed (kernels without the\n"
+"                        ipi:* tracepoints), use kprobes instead of fentry\n"
 "  -q, --quiet           no progress line, no start or summary message\n"
 "                        (warnings and errors still go to stderr)\n"
 "  -v, --verbose         show libbpf's messages (-vv: its debug output too)\n"
@@ -239,6 +241,7 @@ int cmd_record(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "ring-size", required_argument, NULL, 'r' },
 		{ "no-addresses", no_argument, NULL, 'N' },
+		{ "no-fentry", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -275,6 +278,7 @@ int cmd_record(int argc, char **argv)
 			}
 			break;
 		case 'N': no_addr = 1; break;
+		case 'F': po.no_fentry = 1; break;
 		case 'q': quiet = 1; break;
 		case 'v': ipt_verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
@@ -310,7 +314,7 @@ int cmd_record(int argc, char **argv)
 	/* A hook the kernel has but refused in every flavour leaves a hole in
 	 * the recording: say so before recording, not after. */
 	for (unsigned i = 0; i < plan.nrows; i++)
-		if (plan.rows[i].exists && plan.rows[i].fl == FL_NONE)
+		if (plan.rows[i].exists && plan.rows[i].fl == FL_NONE && !plan.rows[i].redundant)
 			ipt_warn("%s:%s is in this kernel but cannot be used (%s): its events "
 				 "will be missing", plan.rows[i].tp->cat, plan.rows[i].tp->name,
 				 plan.rows[i].why);
