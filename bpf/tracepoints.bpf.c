@@ -173,3 +173,103 @@ IPT_FN2(native_send_call_func_ipi,
 	on_send_mask(mask, 0, 0, IPT_MSG_CALL_FUNCTION), const struct cpumask *mask)
 IPT_FN2(native_smp_send_reschedule,
 	ipt_emit(IPT_EV_SEND, cpu, IPT_MSG_RESCHEDULE, 0, 0, 0), int cpu)
+
+/*
+ * CSD_WAIT: csd_lock_wait() is __always_inline in every version, so the
+ * spin is timed at its callers, the exported smp_call_function_single(cpu,
+ * func, info, wait) and smp_call_function_many(mask, func, info, wait)
+ * (smp_call_function_many_cond is static and may be inlined).  Only calls
+ * with wait != 0 spin.  The fentry/fexit programs read the raw context: the
+ * verifier refuses typed access to the function-pointer argument (as for
+ * tp_btf on csd:*), so their events carry no function; kprobes read it.
+ */
+static __always_inline __u32 single_cpu_of(__u64 mask)
+{
+	__u64 w = 0;
+
+	/* The one target of a mask with exactly one CPU among the first 64,
+	 * else IPT_NO_CPU (several targets). */
+	__u32 n = 0;
+
+	if (bpf_probe_read_kernel(&w, sizeof(w), (void *)mask) || !w || (w & (w - 1)))
+		return IPT_NO_CPU;
+	/* Index of the single bit (clang 14's BPF backend crashes on
+	 * __builtin_clzll). */
+	if (w >> 32) { n += 32; w >>= 32; }
+	if (w >> 16) { n += 16; w >>= 16; }
+	if (w >> 8) { n += 8; w >>= 8; }
+	if (w >> 4) { n += 4; w >>= 4; }
+	if (w >> 2) { n += 2; w >>= 2; }
+	if (w >> 1) n += 1;
+	return n;
+}
+
+SEC("fentry/smp_call_function_single")
+int fentry_smp_call_function_single(unsigned long long *ctx)
+{
+	return ctx[3] ? ipt_emit(IPT_EV_CSD_WAIT_BEGIN, (__u32)ctx[0], 0, 0, 0, 0) : 0;
+}
+SEC("fexit/smp_call_function_single")
+int fexit_smp_call_function_single(unsigned long long *ctx)
+{
+	return ctx[3] ? ipt_emit(IPT_EV_CSD_WAIT_END, (__u32)ctx[0], 0, 0, 0, 0) : 0;
+}
+SEC("fentry/smp_call_function_many")
+int fentry_smp_call_function_many(unsigned long long *ctx)
+{
+	return ctx[3] ? ipt_emit(IPT_EV_CSD_WAIT_BEGIN, single_cpu_of(ctx[0]), 0, 0, 0, 0) : 0;
+}
+SEC("fexit/smp_call_function_many")
+int fexit_smp_call_function_many(unsigned long long *ctx)
+{
+	return ctx[3] ? ipt_emit(IPT_EV_CSD_WAIT_END, IPT_NO_CPU, 0, 0, 0, 0) : 0;
+}
+
+/* kprobe flavour: the return probe cannot see the arguments, so the entry
+ * records whether this CPU's call waits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} waiting SEC(".maps");
+
+static __always_inline int kp_wait_begin(__u32 target, __u64 func, int wait)
+{
+	__u32 zero = 0, *w = bpf_map_lookup_elem(&waiting, &zero);
+
+	if (w)
+		*w = !!wait;
+	return wait ? ipt_emit(IPT_EV_CSD_WAIT_BEGIN, target, 0, func, 0, 0) : 0;
+}
+
+static __always_inline int kp_wait_end(void)
+{
+	__u32 zero = 0, *w = bpf_map_lookup_elem(&waiting, &zero);
+
+	if (!w || !*w)
+		return 0;
+	*w = 0;
+	return ipt_emit(IPT_EV_CSD_WAIT_END, IPT_NO_CPU, 0, 0, 0, 0);
+}
+
+SEC("kprobe/smp_call_function_single")
+int BPF_KPROBE(kprobe_smp_call_function_single, int cpu, void *func, void *info, int wait)
+{
+	return kp_wait_begin(cpu, (__u64)func, wait);
+}
+SEC("kretprobe/smp_call_function_single")
+int BPF_KRETPROBE(kretprobe_smp_call_function_single)
+{
+	return kp_wait_end();
+}
+SEC("kprobe/smp_call_function_many")
+int BPF_KPROBE(kprobe_smp_call_function_many, void *mask, void *func, void *info, int wait)
+{
+	return kp_wait_begin(single_cpu_of((__u64)mask), (__u64)func, wait);
+}
+SEC("kretprobe/smp_call_function_many")
+int BPF_KRETPROBE(kretprobe_smp_call_function_many)
+{
+	return kp_wait_end();
+}

@@ -33,25 +33,30 @@
 
 static const struct tp_def tps[] = {
 	/* receive side first: attach order */
-	{ "irq_vectors", "call_function_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0 },
-	{ "irq_vectors", "call_function_exit", EVK_RECEIVE, -1, 0, 0 },
-	{ "irq_vectors", "call_function_single_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0 },
-	{ "irq_vectors", "call_function_single_exit", EVK_RECEIVE, -1, 0, 0 },
-	{ "irq_vectors", "reschedule_entry", EVK_RECEIVE, IPT_MSG_RESCHEDULE, 0, 0 },
-	{ "irq_vectors", "reschedule_exit", EVK_RECEIVE, -1, 0, 0 },
-	{ "irq_vectors", "irq_work_entry", EVK_RECEIVE, IPT_MSG_IRQ_WORK, 0, 0 },
-	{ "irq_vectors", "irq_work_exit", EVK_RECEIVE, -1, 0, 0 },
-	{ "csd", "csd_function_entry", EVK_CSD_FUNC, -1, 0, 0 },
-	{ "csd", "csd_function_exit", EVK_CSD_FUNC, -1, 0, 0 },
+	{ "irq_vectors", "call_function_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0, 0 },
+	{ "irq_vectors", "call_function_exit", EVK_RECEIVE, -1, 0, 0, 0 },
+	{ "irq_vectors", "call_function_single_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0, 0 },
+	{ "irq_vectors", "call_function_single_exit", EVK_RECEIVE, -1, 0, 0, 0 },
+	{ "irq_vectors", "reschedule_entry", EVK_RECEIVE, IPT_MSG_RESCHEDULE, 0, 0, 0 },
+	{ "irq_vectors", "reschedule_exit", EVK_RECEIVE, -1, 0, 0, 0 },
+	{ "irq_vectors", "irq_work_entry", EVK_RECEIVE, IPT_MSG_IRQ_WORK, 0, 0, 0 },
+	{ "irq_vectors", "irq_work_exit", EVK_RECEIVE, -1, 0, 0, 0 },
+	{ "csd", "csd_function_entry", EVK_CSD_FUNC, -1, 0, 0, 0 },
+	{ "csd", "csd_function_exit", EVK_CSD_FUNC, -1, 0, 0, 0 },
 	/* send side */
-	{ "ipi", "ipi_send_cpu", EVK_SEND, -1, 1, 0 },
-	{ "ipi", "ipi_send_cpumask", EVK_SEND, -1, 1, 0 },
+	{ "ipi", "ipi_send_cpu", EVK_SEND, -1, 1, 0, 0 },
+	{ "ipi", "ipi_send_cpumask", EVK_SEND, -1, 1, 0, 0 },
 	/* Kernels without ipi:*: the x86 send functions (fentry, then kprobe). */
-	{ "func", "native_send_call_func_single_ipi", EVK_SEND, -1, 1, 1 },
-	{ "func", "native_send_call_func_ipi", EVK_SEND, -1, 1, 1 },
-	{ "func", "native_smp_send_reschedule", EVK_SEND, -1, 1, 1 },
-	{ "csd", "csd_queue_cpu", EVK_CSD_QUEUE, -1, 1, 0 },
-	{ "sched", "sched_wake_idle_without_ipi", EVK_IDLE_WAKE, -1, 1, 0 },
+	{ "func", "native_send_call_func_single_ipi", EVK_SEND, -1, 1, 1, 0 },
+	{ "func", "native_send_call_func_ipi", EVK_SEND, -1, 1, 1, 0 },
+	{ "func", "native_smp_send_reschedule", EVK_SEND, -1, 1, 1, 0 },
+	/* CSD_WAIT: csd_lock_wait() is always inlined; time its callers. */
+	{ "func", "smp_call_function_single", EVK_CSD_WAIT, -1, 1, 1, 0 },
+	{ "func", "smp_call_function_single", EVK_CSD_WAIT, -1, 1, 1, 1 },
+	{ "func", "smp_call_function_many", EVK_CSD_WAIT, -1, 1, 1, 0 },
+	{ "func", "smp_call_function_many", EVK_CSD_WAIT, -1, 1, 1, 1 },
+	{ "csd", "csd_queue_cpu", EVK_CSD_QUEUE, -1, 1, 0, 0 },
+	{ "sched", "sched_wake_idle_without_ipi", EVK_IDLE_WAKE, -1, 1, 0, 0 },
 };
 #define NTP (sizeof(tps) / sizeof(tps[0]))
 
@@ -68,10 +73,12 @@ const char *flavour_name(enum flavour f)
 	return n[f];
 }
 
-static const char *prog_prefix(enum flavour f)
+static const char *prog_prefix(enum flavour f, int exit)
 {
 	static const char *const n[] = { "", "btf", "raw", "fentry", "kprobe" };
 
+	if (exit)
+		return f == FL_FENTRY ? "fexit" : "kretprobe";
 	return n[f];
 }
 
@@ -229,7 +236,7 @@ static struct bpf_program *prog_of(struct tracepoints_bpf *s, const struct tp_de
 {
 	char name[96];
 
-	snprintf(name, sizeof(name), "%s_%s", prog_prefix(fl), t->name);
+	snprintf(name, sizeof(name), "%s_%s", prog_prefix(fl, t->exit), t->name);
 	return bpf_object__find_program_by_name(s->obj, name);
 }
 
@@ -378,7 +385,7 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 
 			if (!r->tp->func)
 				continue;
-			if (send_tp) {
+			if (send_tp && r->tp->evk == EVK_SEND) {
 				snprintf(r->why, sizeof(r->why), "not needed: the ipi:* tracepoints "
 					 "see every send here");
 				r->fl = FL_NONE;
@@ -398,6 +405,7 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 					 o->no_fentry ? "disabled by --no-fentry" : p->fentry,
 					 p->kprobes);
 				r->fl = FL_NONE;
+				r->redundant = 1;
 			}
 		}
 	}
@@ -450,7 +458,8 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 
 			if (r->fl == FL_NONE)
 				continue;
-			snprintf(mine, sizeof(mine), "%s_%s", prog_prefix(r->fl), r->tp->name);
+			snprintf(mine, sizeof(mine), "%s_%s", prog_prefix(r->fl, r->tp->exit),
+				 r->tp->name);
 			if (strcmp(failed, mine))
 				continue;
 			cap_reason(why, sizeof(why));
@@ -605,10 +614,12 @@ static void kind_note(const struct plan *p, enum evk k, char *out, size_t len)
 			snprintf(out, len, "no demux rung on this architecture yet");
 		break;
 	case EVK_CSD_WAIT:
+		for (unsigned i = 0; i < p->nrows; i++)
+			if (p->rows[i].tp->evk == EVK_CSD_WAIT && p->rows[i].fl != FL_NONE)
+				return;
 		snprintf(out, len, "csd_lock_wait() is __always_inline and has no tracepoint; it "
 			 "is timed at its callers with fentry/fexit (%s) or kprobes (%s)",
-			 p->fentry[0] ? p->fentry : "available, rung not built yet",
-			 p->kprobes[0] ? p->kprobes : "available, rung not built yet");
+			 p->fentry[0] ? p->fentry : "available", p->kprobes[0] ? p->kprobes : "available");
 		break;
 	default:
 		break;
@@ -617,7 +628,7 @@ static void kind_note(const struct plan *p, enum evk k, char *out, size_t len)
 
 static void row_hook(const struct hook_row *r, char *out, size_t len)
 {
-	snprintf(out, len, "%s:%s", r->tp->cat, r->tp->name);
+	snprintf(out, len, "%s:%s%s", r->tp->cat, r->tp->name, r->tp->exit ? " (return)" : "");
 }
 
 void plan_print(const struct plan *p, FILE *f)

@@ -27,13 +27,16 @@ struct tp_def {
 	int recv_kind;		/* IPI_ENTRY kind it reports, -1 if none */
 	int send_side;		/* attached after every receive-side hook */
 	int func;		/* a kernel function (fentry/kprobe), not a tracepoint */
+	int exit;		/* ... hooked at its return (fexit/kretprobe) */
 };
 
 struct hook_row {
 	const struct tp_def *tp;
 	int exists;		/* the kernel has this tracepoint */
 	enum flavour fl;	/* chosen */
-	int redundant;		/* not used because a better hook covers it */
+	int redundant;		/* not used, and not worth a warning: a better hook
+				 * covers it, or this kernel offers no way (probe
+				 * says which) */
 	char why[320];		/* why better flavours were not used, or why none */
 };
 

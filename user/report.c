@@ -482,6 +482,12 @@ static void output_json(const struct report *rp, FILE *f)
 		json_obj_begin(&j);
 		json_lat(&j, &c->func);
 		json_obj_end(&j);
+		/* Spins in csd_lock_wait() on this CPU, whatever the target (a
+		 * wait for several CPUs has no single one). */
+		json_key(&j, "csd_wait_ns");
+		json_obj_begin(&j);
+		json_lat(&j, &c->wait);
+		json_obj_end(&j);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);

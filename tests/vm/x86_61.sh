@@ -56,6 +56,14 @@ for f in native_send_call_func_single_ipi native_send_call_func_ipi native_smp_s
 	jq -e --arg h "func:$f" '.hooks[] | select(.hook == $h) | .rung == "kprobe" and (.why | test("--no-fentry"))' \
 		"$T/out/probe-kp.json" >/dev/null || fail "func:$f with --no-fentry: not on kprobe"
 done
+# CSD_WAIT: csd_lock_wait() is inlined; its callers are timed at entry and
+# return.
+for h in "func:smp_call_function_single" "func:smp_call_function_single (return)" \
+	 "func:smp_call_function_many" "func:smp_call_function_many (return)"; do
+	[ "$(hook "$h")" = "true fentry" ] || fail "$h on 6.1: $(hook "$h")"
+	jq -e --arg h "$h" '.hooks[] | select(.hook == $h) | .rung == "kprobe"' "$T/out/probe-kp.json" \
+		>/dev/null || fail "$h with --no-fentry: not on kprobe"
+done
 
 for r in fentry kprobe; do
 	"$IPITRACE" report "$T/out/mb-$r.ipit" | head -12
@@ -69,6 +77,10 @@ for r in fentry kprobe; do
 	# spinning partner: the ping-pong rate varies (38 to 373 IPIs to CPU 1
 	# in 3 s seen), so only a floor here; volume is checked with wake-ups.
 	expect_json "$T/$r.json" '.ipi.sent > 10' "$r: sends traced"
+	# membarrier, on CPU 0, waits in smp_call_function_many().
+	expect_json "$T/$r.json" '.per_cpu[0].csd_wait_ns.count > 3' "$r: CSD waits on CPU 0 timed (a rate TCG makes uneven: 24 to 392 seen)"
+	expect_json "$T/$r.json" '.per_cpu[0].csd_wait_ns.p50_ns > 0' "$r: CSD wait latencies"
+	jq -c '{rung: "'$r'", csd_wait_cpu0: .per_cpu[0].csd_wait_ns | {count, p50_ns, p99_ns, max_ns}}' "$T/$r.json"
 	expect_json "$T/$r.json" '.ipi.undelivered == 0' "$r: no undelivered IPI"
 	expect_json "$T/$r.json" '.ipi.matched + .ipi.in_flight_at_end + .ipi.unverifiable + .ipi.uncertain == .ipi.sent' \
 		"$r: every send matched"
