@@ -201,7 +201,7 @@ struct corr {
 	size_t rhead, rn, rcap;		/* rcap a power of two */
 	struct heap_item *heap;
 	size_t nheap, heapcap;
-	uint64_t seq, max_key, last_key;
+	uint64_t seq, max_key;
 	struct corr_anomaly *anom;
 	size_t nanom;
 	int finished;
@@ -384,6 +384,16 @@ static void on_send(struct corr *c, const struct ipt_event *e, uint64_t key)
 	};
 }
 
+/* A send answered by a receive stamped just before it (cross-CPU skew):
+ * matched with no latency, and that receive is no longer unmatched. */
+static void match_skewed_send(struct corr *c, uint32_t src, unsigned dst, unsigned k)
+{
+	lat_add(&pair(c, src, dst)->ipi[k], 0);
+	c->cnt.skewed++;
+	c->cnt.matched++;
+	c->cnt.received_unmatched--;
+}
+
 /* csds the sender `src` queued to `cpu` before its send at `sent` are the
  * work this receive of kind k should run (handled_work_not_seen). */
 static void mark_handled(struct corr *c, unsigned cpu, uint32_t src, uint64_t sent, uint64_t at,
@@ -445,10 +455,7 @@ static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, 
 				/* A receive stamped just before it (skew) could have
 				 * answered it: never call a send slow when it may not
 				 * be. */
-				lat_add(&pair(c, p->src, e->cpu)->ipi[k], 0);
-				c->cnt.skewed++;
-				c->cnt.matched++;
-				c->cnt.received_unmatched--;
+				match_skewed_send(c, p->src, e->cpu, k);
 				q->head = (q->head + 1) % SENDQ_CAP;
 				q->n--;
 				continue;
@@ -600,6 +607,24 @@ static void pcsd_remove(struct corr *c, uint32_t i)
 	c->npending--;
 }
 
+/* A pending csd proven dequeued (it ran) whose entry event was not seen. */
+static void csd_done_unseen(struct corr *c, uint32_t i)
+{
+	c->cnt.csd_entry_not_seen++;
+	c->cnt.csd_executed++;
+	pcsd_remove(c, i);
+}
+
+/* A pending csd whose entry was stamped just before its queue (skew). */
+static void csd_done_skewed(struct corr *c, uint32_t i)
+{
+	lat_add(&pair(c, c->pool[i].src, c->pool[i].dst)->csd, 0);
+	c->cnt.csd_executed++;
+	c->cnt.csd_unmatched_entries--;
+	c->cnt.skewed++;
+	pcsd_remove(c, i);
+}
+
 static void on_csd_queue(struct corr *c, const struct ipt_event *e, uint64_t key)
 {
 	struct cpu_state *s;
@@ -631,9 +656,7 @@ static void on_csd_queue(struct corr *c, const struct ipt_event *e, uint64_t key
 				c->pool[i].drained_at = e->ts;
 			continue;
 		}
-		c->cnt.csd_entry_not_seen++;
-		c->cnt.csd_executed++;
-		pcsd_remove(c, i);
+		csd_done_unseen(c, i);
 	}
 	for (unsigned j = 0; j < EARLY_CSD; j++) {
 		struct early_csd *x = &s->early_csd[j];
@@ -804,9 +827,7 @@ static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 			 * unlock within ns, one of the new use needs an IPI round:
 			 * this one is the new use's, the old one's was missed.  Wrong
 			 * only towards "entry not seen", never towards stuck. */
-			c->cnt.csd_entry_not_seen++;
-			c->cnt.csd_executed++;
-			pcsd_remove(c, best);
+			csd_done_unseen(c, best);
 			continue;
 		}
 		if (best == NIL || !c->pool[best].early ||
@@ -814,11 +835,7 @@ static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 			break;
 		/* Its entry stamped just before the queue (skew) may have been
 		 * the one: rather that than calling it slow. */
-		lat_add(&pair(c, c->pool[best].src, e->cpu)->csd, 0);
-		c->cnt.csd_executed++;
-		c->cnt.csd_unmatched_entries--;
-		c->cnt.skewed++;
-		pcsd_remove(c, best);
+		csd_done_skewed(c, best);
 	}
 	if (best == NIL) {
 		/* Queued before the trace started, its queue event was lost, or its
@@ -890,7 +907,6 @@ static void on_lost(struct corr *c, const struct ipt_event *e)
 
 static void process(struct corr *c, const struct ipt_event *e, uint64_t key)
 {
-	c->last_key = key;
 	if (e->type == IPT_EV_LOST) {
 		on_lost(c, e);
 		return;
@@ -1109,10 +1125,7 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 				q->head = (q->head + 1) % SENDQ_CAP;
 				q->n--;
 				if (p.early) {
-					lat_add(&pair(c, p.src, dst)->ipi[k], 0);
-					c->cnt.matched++;
-					c->cnt.skewed++;
-					c->cnt.received_unmatched--;
+					match_skewed_send(c, p.src, dst, k);
 				} else {
 					q->q[(q->head + q->n++) % SENDQ_CAP] = p;
 				}
@@ -1170,19 +1183,13 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 
 			if (first.early) {
 				/* Its entry was stamped just before the queue: skew. */
-				lat_add(&pair(c, first.src, dst)->csd, 0);
-				c->cnt.csd_executed++;
-				c->cnt.csd_unmatched_entries--;
-				c->cnt.skewed++;
-				pcsd_remove(c, i);
+				csd_done_skewed(c, i);
 				continue;
 			}
 			if (first.drained_at) {
 				/* A flush (or a later reuse of the csd) proves it left the
 				 * queue: it ran, unseen. */
-				c->cnt.csd_entry_not_seen++;
-				c->cnt.csd_executed++;
-				pcsd_remove(c, i);
+				csd_done_unseen(c, i);
 				continue;
 			}
 			if (first.type == IPT_CSD_TYPE_IRQ_WORK) {
