@@ -348,6 +348,15 @@ static void output_text(const struct report *rp, FILE *f)
 		fprintf(f, "  ... and %" PRIu64 " more not listed\n", k->anomalies_dropped);
 }
 
+/* Opens one pairs[] entry: {"src", "dst", "what", ...}. */
+static void json_pair_begin(struct json *j, unsigned src, unsigned dst, const char *what)
+{
+	json_obj_begin(j);
+	json_ku64(j, "src", src);
+	json_ku64(j, "dst", dst);
+	json_kstr(j, "what", what);
+}
+
 static void output_json(const struct report *rp, FILE *f)
 {
 	const struct corr_counts *k = corr_counts(rp->c);
@@ -503,37 +512,25 @@ static void output_json(const struct report *rp, FILE *f)
 			for (int m = 0; m < IPT_MSG__MAX; m++) {
 				if (!p->sent[m] && !p->ipi[m].count)
 					continue;
-				json_obj_begin(&j);
-				json_ku64(&j, "src", s);
-				json_ku64(&j, "dst", d);
-				json_kstr(&j, "what", "send_to_receive");
+				json_pair_begin(&j, s, d, "send_to_receive");
 				json_kstr(&j, "message", msg_names[m]);
 				json_ku64(&j, "sent", p->sent[m]);
 				json_lat(&j, &p->ipi[m]);
 				json_obj_end(&j);
 			}
 			if (p->csd_queued || p->csd.count) {
-				json_obj_begin(&j);
-				json_ku64(&j, "src", s);
-				json_ku64(&j, "dst", d);
-				json_kstr(&j, "what", "csd_queue_to_entry");
+				json_pair_begin(&j, s, d, "csd_queue_to_entry");
 				json_ku64(&j, "queued", p->csd_queued);
 				json_lat(&j, &p->csd);
 				json_obj_end(&j);
 			}
 			if (p->func.count) {
-				json_obj_begin(&j);
-				json_ku64(&j, "src", s);
-				json_ku64(&j, "dst", d);
-				json_kstr(&j, "what", "csd_function");
+				json_pair_begin(&j, s, d, "csd_function");
 				json_lat(&j, &p->func);
 				json_obj_end(&j);
 			}
 			if (p->wait.count) {
-				json_obj_begin(&j);
-				json_ku64(&j, "src", s);
-				json_ku64(&j, "dst", d);
-				json_kstr(&j, "what", "csd_wait");
+				json_pair_begin(&j, s, d, "csd_wait");
 				json_lat(&j, &p->wait);
 				json_obj_end(&j);
 			}
