@@ -120,6 +120,37 @@ static uint64_t parse_addr(struct ksyms *ks, const char *s)
 	return k->addr + off;
 }
 
+/* Close a recording: IRQ_END at t->end_ns, the symbols, the trailer with
+ * per-CPU stats cs[t->ncpus] (NULL: all zero), then the file. */
+static int finish_recording(struct rec_writer *w, struct ksyms *ks, const struct ipt_trailer *t,
+			    const struct ipt_cpu_stats *cs)
+{
+	char err[512], irq[64];
+	size_t tl = sizeof(*t) + t->ncpus * sizeof(struct ipt_cpu_stats);
+	char *tb = xcalloc(1, tl);
+	uint64_t slen;
+	void *sym;
+	int len;
+
+	rec_flush_events(w);
+	len = snprintf(irq, sizeof(irq), "mono_ns=%" PRIu64 "\n", (uint64_t)t->end_ns);
+	rec_write_section(w, IPT_SEC_IRQ_END, irq, len);
+	ksyms_sort(ks);
+	sym = rec_pack_symbols(ks, &slen);
+	rec_write_section(w, IPT_SEC_SYMBOLS, sym, slen);
+	memcpy(tb, t, sizeof(*t));
+	if (cs)
+		memcpy(tb + sizeof(*t), cs, t->ncpus * sizeof(*cs));
+	rec_write_section(w, IPT_SEC_TRAILER, tb, tl);
+	free(sym);
+	free(tb);
+	if (rec_close(w, err, sizeof(err))) {
+		fprintf(stderr, "mkrec: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 static int build(const char *in, const char *out)
 {
 	FILE *f = fopen(in, "r");
@@ -258,41 +289,27 @@ static int build(const char *in, const char *out)
 	rec_write_section(w, IPT_SEC_IRQ_START, meta, n);
 	for (size_t i = 0; i < nev; i++)
 		rec_append_event(w, &evs[i]);
-	rec_flush_events(w);
-	n = snprintf(meta, sizeof(meta), "mono_ns=%" PRIu64 "\n", end);
-	rec_write_section(w, IPT_SEC_IRQ_END, meta, n);
 	{
-		uint64_t slen;
-		void *sym = rec_pack_symbols(&ks, &slen);
-		size_t tl = sizeof(struct ipt_trailer) + ncpus * sizeof(struct ipt_cpu_stats);
-		char *tb = xcalloc(1, tl);
-		struct ipt_trailer t = { .events = nev, .start_ns = start, .end_ns = end,
-					 .recursion_misses = recursion, .ncpus = ncpus };
+		struct ipt_cpu_stats *cs = xcalloc(ncpus, sizeof(*cs));
 		/* `recursion N` lines are misses with no time; LOST kind=recursion
 		 * records are timed ones, added to the trailer's total below. */
+		struct ipt_trailer t = { .events = nev, .start_ns = start, .end_ns = end,
+					 .recursion_misses = recursion, .ncpus = ncpus };
+		int rc;
 
 		for (size_t i = 0; i < nev; i++)
 			if (evs[i].type == IPT_EV_LOST && evs[i].kind == IPT_LOST_RECURSION) {
 				t.recursion_misses += evs[i].func;
 			} else if (evs[i].type == IPT_EV_LOST) {
-				struct ipt_cpu_stats *cs = (void *)(tb + sizeof(t));
-
 				t.ring_dropped += evs[i].func;
 				cs[evs[i].cpu].dropped += evs[i].func;
 			}
-		memcpy(tb, &t, sizeof(t));
-		rec_write_section(w, IPT_SEC_SYMBOLS, sym, slen);
-		rec_write_section(w, IPT_SEC_TRAILER, tb, tl);
-		free(sym);
-		free(tb);
+		rc = finish_recording(w, &ks, &t, cs);
+		free(cs);
+		free(evs);
+		ksyms_free(&ks);
+		return rc;
 	}
-	free(evs);
-	ksyms_free(&ks);
-	if (rec_close(w, err, sizeof(err))) {
-		fprintf(stderr, "mkrec: %s\n", err);
-		return 1;
-	}
-	return 0;
 }
 
 static int dump(const char *path)
@@ -424,35 +441,19 @@ static int generate(uint64_t n, const char *out, unsigned ncpus)
 		round++;
 	}
 #undef EMIT
-	rec_flush_events(w);
-	len = snprintf(meta, sizeof(meta), "mono_ns=%" PRIu64 "\n", ts);
-	rec_write_section(w, IPT_SEC_IRQ_END, meta, len);
 	{
-		uint64_t slen;
-		void *sym;
-		size_t tl = sizeof(struct ipt_trailer) + ncpus * sizeof(struct ipt_cpu_stats);
-		char *tb = xcalloc(1, tl);
 		struct ipt_trailer t = { .events = written, .start_ns = 1000000, .end_ns = ts,
 					 .ncpus = ncpus };
+		int rc;
 
 		ksyms_add(&ks, 0xffffffff81100000ull, 0x400, "generic_smp_call_function_single_interrupt");
 		ksyms_add(&ks, 0xffffffff81100400ull, 0x400, "smp_call_function_many_cond");
 		ksyms_add(&ks, 0xffffffff81200000ull, 0x400, "sched_ttwu_pending");
 		ksyms_add(&ks, 0xffffffff81300000ull, 0x400, "ipi_mb");
-		ksyms_sort(&ks);
-		sym = rec_pack_symbols(&ks, &slen);
-		memcpy(tb, &t, sizeof(t));
-		rec_write_section(w, IPT_SEC_SYMBOLS, sym, slen);
-		rec_write_section(w, IPT_SEC_TRAILER, tb, tl);
-		free(sym);
-		free(tb);
+		rc = finish_recording(w, &ks, &t, NULL);
 		ksyms_free(&ks);
+		return rc;
 	}
-	if (rec_close(w, err, sizeof(err))) {
-		fprintf(stderr, "mkrec: %s\n", err);
-		return 1;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
