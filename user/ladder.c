@@ -311,7 +311,6 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 {
 	struct btf *vmlinux;
 	struct utsname u;
-	struct ksyms ks = {0};
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -321,10 +320,12 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 	snprintf(p->machine, sizeof(p->machine), "%s", u.machine);
 	p->ncpus = possible_cpus();
 
-	if (!ksyms_load_kallsyms(&ks, NULL)) {
-		const struct ksym *s = ksyms_by_name(&ks, "generic_smp_call_function_single_interrupt");
+	p->ksyms_ok = !ksyms_load_kallsyms(&p->ksyms, NULL);
+	if (p->ksyms_ok) {
+		const struct ksym *s = ksyms_by_name(&p->ksyms,
+						     "generic_smp_call_function_single_interrupt");
 
-		if (s && !ks.restricted)
+		if (s && !p->ksyms.restricted)
 			p->addr_call_func_ipi = s->addr;
 	}
 
@@ -343,7 +344,7 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 			/* Decided below, once the tracepoint rows are known. */
 			r->exists = vmlinux ? btf__find_by_name_kind(vmlinux, r->tp->name,
 								     BTF_KIND_FUNC) > 0
-					    : !!ksyms_by_name(&ks, r->tp->name);
+					    : !!ksyms_by_name(&p->ksyms, r->tp->name);
 			continue;
 		}
 		r->exists = vmlinux ? btf_has_tracepoint(vmlinux, r->tp->name)
@@ -410,7 +411,6 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 		}
 	}
 	btf__free(vmlinux);
-	ksyms_free(&ks);
 
 	/* Load; when a flavour is refused, step down a rung and load again. */
 	for (unsigned attempt = 0; attempt <= 2 * NTP; attempt++) {
@@ -526,6 +526,7 @@ void plan_destroy(struct plan *p)
 	if (p->links)
 		plan_detach(p);
 	tracepoints_bpf__destroy(p->skel);
+	ksyms_free(&p->ksyms);
 	free(p->rows);
 	memset(p, 0, sizeof(*p));
 }

@@ -12,6 +12,7 @@
 
 #include "ipitrace/events.h"
 #include "json.h"
+#include "ksym.h"
 
 /* Event kinds as the plan shows them. */
 enum evk {
@@ -61,6 +62,10 @@ struct plan {
 	int have_receive[IPT_MSG__MAX];
 	int have_csd_entry;
 	uint64_t addr_call_func_ipi;
+	/* /proc/kallsyms, read once: the ladder checks function rungs in it,
+	 * record symbolizes with it.  ksyms_ok: it could be read. */
+	struct ksyms ksyms;
+	int ksyms_ok;
 	struct tracepoints_bpf *skel;	/* loaded, not attached */
 	struct bpf_link **links;
 	unsigned nlinks;

@@ -255,7 +255,6 @@ int cmd_record(int argc, char **argv)
 	struct plan plan;
 	struct plan_opts po = {0};
 	struct rec_ctx ctx = {0};
-	struct ksyms ks = {0};
 	struct ring *rb = NULL;
 	struct ipt_cpu_stats *stats = NULL, *prev = NULL;
 	int tty = isatty(STDERR_FILENO);
@@ -318,9 +317,10 @@ int cmd_record(int argc, char **argv)
 			ipt_warn("%s:%s is in this kernel but cannot be used (%s): its events "
 				 "will be missing", plan.rows[i].tp->cat, plan.rows[i].tp->name,
 				 plan.rows[i].why);
-	if (ksyms_load_kallsyms(&ks, NULL) || ks.restricted)
+	if (!plan.ksyms_ok || plan.ksyms.restricted)
 		ipt_warn("kernel symbols unreadable (/proc/kallsyms%s): reports will show "
-			 "raw addresses", ks.restricted ? " shows zero addresses: kptr_restrict" : "");
+			 "raw addresses",
+			 plan.ksyms.restricted ? " shows zero addresses: kptr_restrict" : "");
 
 	ctx.w = rec_create(out, no_addr ? IPT_F_NO_ADDRESSES : 0, err, sizeof(err));
 	if (!ctx.w) {
@@ -328,7 +328,7 @@ int cmd_record(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	ctx.kallsyms = &ks;
+	ctx.kallsyms = &plan.ksyms;
 	ctx.no_addresses = no_addr;
 	if (no_addr && getrandom(ctx.hkey, sizeof(ctx.hkey), 0) != sizeof(ctx.hkey)) {
 		ipt_err("getrandom: %s", strerror(errno));
@@ -488,7 +488,6 @@ out:
 		ret = EXIT_FAIL;
 	}
 	plan_destroy(&plan);
-	ksyms_free(&ks);
 	ksyms_free(&ctx.snap);
 	free(ctx.am.key);
 	free(ctx.am.val);
