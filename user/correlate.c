@@ -205,6 +205,7 @@ struct corr {
 	struct corr_anomaly *anom;
 	size_t nanom;
 	int finished;
+	uint32_t cur_type;		/* IPT_EV_* of the event being processed */
 };
 
 const char *corr_anomaly_name(int kind)
@@ -265,6 +266,19 @@ static struct corr_pair *pair(struct corr *c, unsigned src, unsigned dst)
 	if (!*p)
 		*p = xcalloc(1, sizeof(**p));
 	return *p;
+}
+
+/* Tell the caller (o.on_link) of one pairing. */
+static void link(struct corr *c, uint32_t kind, uint32_t msg, uint32_t src, uint32_t dst,
+		 uint64_t from_ts, uint64_t to_ts, uint32_t to_type, uint32_t skewed)
+{
+	struct corr_link l = {
+		.kind = kind, .msg = msg, .src = src, .dst = dst, .from_ts = from_ts,
+		.to_ts = to_ts, .to_type = to_type, .skewed = skewed,
+	};
+
+	if (c->o.on_link)
+		c->o.on_link(c->o.link_ctx, &l);
 }
 
 /* Events lost on `cpu` overlapping [from, to]. */
@@ -386,8 +400,10 @@ static void on_send(struct corr *c, const struct ipt_event *e, uint64_t key)
 
 /* A send answered by a receive stamped just before it (cross-CPU skew):
  * matched with no latency, and that receive is no longer unmatched. */
-static void match_skewed_send(struct corr *c, uint32_t src, unsigned dst, unsigned k)
+static void match_skewed_send(struct corr *c, uint32_t src, unsigned dst, unsigned k,
+			      uint64_t send_ts, uint64_t recv_ts)
 {
+	link(c, CORR_L_IPI, k, src, dst, send_ts, recv_ts, 0, 1);
 	lat_add(&pair(c, src, dst)->ipi[k], 0);
 	c->cnt.skewed++;
 	c->cnt.matched++;
@@ -455,12 +471,13 @@ static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, 
 				/* A receive stamped just before it (skew) could have
 				 * answered it: never call a send slow when it may not
 				 * be. */
-				match_skewed_send(c, p->src, e->cpu, k);
+				match_skewed_send(c, p->src, e->cpu, k, p->ts, p->early);
 				q->head = (q->head + 1) % SENDQ_CAP;
 				q->n--;
 				continue;
 			}
 			lat_add(&pair(c, p->src, e->cpu)->ipi[k], lat);
+			link(c, CORR_L_IPI, k, p->src, e->cpu, p->ts, e->ts, e->type, 0);
 			if (a) {
 				/* Reported never_demuxed while pending: now it was. */
 				a->resolved = 1;
@@ -618,6 +635,8 @@ static void csd_done_unseen(struct corr *c, uint32_t i)
 /* A pending csd whose entry was stamped just before its queue (skew). */
 static void csd_done_skewed(struct corr *c, uint32_t i)
 {
+	link(c, CORR_L_CSD, c->pool[i].type, c->pool[i].src, c->pool[i].dst, c->pool[i].ts,
+	     c->pool[i].early, 0, 1);
 	lat_add(&pair(c, c->pool[i].src, c->pool[i].dst)->csd, 0);
 	c->cnt.csd_executed++;
 	c->cnt.csd_unmatched_entries--;
@@ -694,6 +713,7 @@ static void csd_complete(struct corr *c, uint32_t i, uint64_t ts)
 	uint64_t lat = ts > p->ts ? ts - p->ts : 0;
 
 	lat_add(&pair(c, p->src, p->dst)->csd, lat);
+	link(c, CORR_L_CSD, p->type, p->src, p->dst, p->ts, ts, c->cur_type, 0);
 	if (lat > c->o.threshold_ns) {
 		uint32_t ref = add_anomaly(c, CORR_A_STUCK_CSD, p->src, p->dst, p->type, p->ts, lat,
 					   p->func, p->callsite, p->csd, 1);
@@ -911,6 +931,7 @@ static void process(struct corr *c, const struct ipt_event *e, uint64_t key)
 		on_lost(c, e);
 		return;
 	}
+	c->cur_type = e->type;
 	c->cnt.events++;
 	c->cpu[e->cpu].pub.events++;
 	if (e->ts > c->cpu[e->cpu].pub.last_ts)
@@ -1125,7 +1146,7 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 				q->head = (q->head + 1) % SENDQ_CAP;
 				q->n--;
 				if (p.early) {
-					match_skewed_send(c, p.src, dst, k);
+					match_skewed_send(c, p.src, dst, k, p.ts, p.early);
 				} else {
 					q->q[(q->head + q->n++) % SENDQ_CAP] = p;
 				}

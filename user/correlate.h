@@ -98,6 +98,30 @@ struct corr_anomaly {
 	uint64_t unseen;	/* receives the kernel counted, the trace lacks */
 };
 
+/*
+ * One pairing the correlator made, for callers that draw them (timeline):
+ * a send taken by a receive, or a queued csd run by a function entry (or
+ * completed by a flush).  The two ends are named by (CPU, timestamp) and
+ * the event type, which is what identifies an event in a recording.
+ */
+enum corr_link_kind {
+	CORR_L_IPI = 1,		/* SEND -> IPI_ENTRY or DEMUX */
+	CORR_L_CSD,		/* CSD_QUEUE -> CSD_FUNC_ENTRY (or the flush) */
+};
+
+struct corr_link {
+	uint32_t kind;		/* CORR_L_* */
+	uint32_t msg;		/* IPT_MSG_* (IPI) or IPT_CSD_TYPE_* (csd) */
+	uint32_t src, dst;	/* sending / receiving CPU */
+	uint64_t from_ts;	/* the SEND / CSD_QUEUE event's timestamp */
+	uint64_t to_ts;		/* the receiving event's timestamp */
+	uint32_t to_type;	/* its IPT_EV_*; 0: a receive stamped before the
+				 * send (skew), type not kept */
+	uint32_t skewed;	/* answered by an event stamped just before it */
+};
+
+typedef void (*corr_link_fn)(void *ctx, const struct corr_link *l);
+
 struct corr_opts {
 	unsigned ncpus;
 	uint64_t skew_ns;	/* cross-CPU timestamp tolerance */
@@ -122,6 +146,9 @@ struct corr_opts {
 	/* Every hook attached (record's start): sends and queues before it are
 	 * never judged, receives before it never counted as unmatched. */
 	uint64_t start_ns;
+	/* Optional: called for every pairing as it is made (NULL: none). */
+	corr_link_fn on_link;
+	void *link_ctx;
 };
 
 void corr_opts_default(struct corr_opts *o, unsigned ncpus);

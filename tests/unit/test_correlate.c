@@ -736,6 +736,60 @@ static void percentiles(void)
 	free(l.hist);
 }
 
+/* The link hook (timeline): every pairing reported once, with both ends
+ * named by CPU, time and type; a coalesced receive answers two sends; a
+ * never-taken send gets no link. */
+struct links {
+	struct corr_link l[8];
+	size_t n;
+};
+
+static void on_link(void *ctx, const struct corr_link *l)
+{
+	struct links *ls = ctx;
+
+	if (ls->n < 8)
+		ls->l[ls->n] = *l;
+	ls->n++;
+}
+
+static void links_reported(void)
+{
+	struct links ls = {0};
+	struct corr *c;
+
+	corr_opts_default(&opts, 3);
+	opts.on_link = on_link;
+	opts.link_ctx = &ls;
+	c = corr_new(&opts);
+	QUEUE(c, 1 * MS, 0, 1, IPT_CSD_TYPE_SYNC, 0x1000);
+	SEND(c, 1 * MS + 1 * US, 0, 1, IPT_MSG_CALL_FUNCTION);
+	SEND(c, 1 * MS + 2 * US, 2, 1, IPT_MSG_CALL_FUNCTION);
+	RECV(c, 1 * MS + 5 * US, 1, IPT_MSG_CALL_FUNCTION);
+	ENTRY(c, 1 * MS + 6 * US, 1, F_MB, 0x1000);
+	EXIT(c, 1 * MS + 7 * US, 1, F_MB, 0x1000);
+	SEND(c, 2 * MS, 0, 2, IPT_MSG_CALL_FUNCTION);	/* never received */
+	for (int i = 1; i <= 3; i++)
+		TICK(c, 2 * MS + i * S, 2);
+	corr_finish(c, 5 * S);
+	CHECK_EQ(ls.n, 3);
+	CHECK_EQ(ls.l[0].kind, CORR_L_IPI);
+	CHECK_EQ(ls.l[0].src, 0);
+	CHECK_EQ(ls.l[0].dst, 1);
+	CHECK_EQ(ls.l[0].from_ts, 1 * MS + 1 * US);
+	CHECK_EQ(ls.l[0].to_ts, 1 * MS + 5 * US);
+	CHECK_EQ(ls.l[0].to_type, IPT_EV_IPI_ENTRY);
+	CHECK_EQ(ls.l[1].src, 2);
+	CHECK_EQ(ls.l[1].to_ts, 1 * MS + 5 * US);
+	CHECK_EQ(ls.l[2].kind, CORR_L_CSD);
+	CHECK_EQ(ls.l[2].from_ts, 1 * MS);
+	CHECK_EQ(ls.l[2].to_ts, 1 * MS + 6 * US);
+	CHECK_EQ(ls.l[2].to_type, IPT_EV_CSD_FUNC_ENTRY);
+	CHECK_EQ(ls.l[2].msg, IPT_CSD_TYPE_SYNC);
+	CHECK_EQ(anomalies(c, CORR_A_NEVER_DEMUXED, 0), 1);
+	corr_free(c);
+}
+
 UNIT_MAIN(CASE(basic_match), CASE(coalescing), CASE(real_loss_flagged),
 	  CASE(drops_make_uncertain), CASE(old_drops_do_not_excuse),
 	  CASE(recursion_misses_uncertain), CASE(in_flight_at_end), CASE(idle_polling_no_ipi),
@@ -749,4 +803,5 @@ UNIT_MAIN(CASE(basic_match), CASE(coalescing), CASE(real_loss_flagged),
 	  CASE(before_start_not_judged), CASE(recursion_window),
 	  CASE(async_csd_reuse_after_lost_entry), CASE(never_demuxed_then_taken),
 	  CASE(empty_demux_margin), CASE(reschedule_is_no_flush), CASE(waiters),
-	  CASE(outcomes_add_up), CASE(late_but_receiving_is_never_demuxed))
+	  CASE(outcomes_add_up), CASE(late_but_receiving_is_never_demuxed),
+	  CASE(links_reported))
