@@ -5,6 +5,7 @@
 #include "json.h"
 #include "procint.h"
 #include "recording.h"
+#include "report.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -62,6 +63,7 @@ struct report {
 	int have_irq;
 	int have_receive[IPT_MSG__MAX];
 	const uint64_t *traced;		/* record --cpus, NULL for all */
+	uint64_t cpus_bits[IPT_MAX_CPUS / 64];	/* ... the bits it points to */
 	struct xcheck *xc;		/* the /proc/interrupts cross-check */
 	size_t nxc;
 	const char *path;
@@ -343,6 +345,8 @@ static void output_text(const struct report *rp, FILE *f)
 	for (size_t i = 0; i < nan; i++) {
 		sentence(rp, &an[i], buf, sizeof(buf));
 		fprintf(f, "  [%s] %s\n", corr_anomaly_name(an[i].kind), buf);
+		report_timeline_cmd(rp->path, i + 1, buf, sizeof(buf));
+		fprintf(f, "      see: %s\n", buf);
 	}
 	if (k->anomalies_dropped)
 		fprintf(f, "  ... and %" PRIu64 " more not listed\n", k->anomalies_dropped);
@@ -442,6 +446,9 @@ static void output_json(const struct report *rp, FILE *f)
 		if (a->uncertain)
 			json_kstr(&j, "would_be", corr_anomaly_name(a->kind));
 		json_kstr(&j, "sentence", buf);
+		json_ku64(&j, "id", i + 1);
+		report_timeline_cmd(rp->path, i + 1, buf, sizeof(buf));
+		json_kstr(&j, "timeline", buf);
 		json_ku64(&j, "src_cpu", a->src);
 		json_ku64(&j, "dst_cpu", a->dst);
 		json_kstr(&j, ipi ? "message" : "csd_type", ipi ? msg_names[a->msg] : csd_type_name(a->msg));
@@ -591,19 +598,15 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct report rp = {0};
-	struct corr_opts co;
-	uint64_t threshold = 1000000000ull, grace = 100000000ull, skew = 20000;
-	int opt, as_json = 0, fail_on = 0, ret = EXIT_FAIL, rc;
-	char err[512];
-	const struct ipt_event *ev;
-	size_t n;
-	uint64_t cpus_bits[IPT_MAX_CPUS / 64];
-	const char *cpus;
+	struct report_params prm;
+	struct report *rp;
+	int opt, as_json = 0, fail_on = 0, ret = EXIT_FAIL;
 
+	report_params_default(&prm);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		uint64_t *dst = opt == 't' ? &threshold : opt == 'g' ? &grace : &skew;
+		uint64_t *dst = opt == 't' ? &prm.threshold_ns : opt == 'g' ? &prm.grace_ns
+								     : &prm.skew_ns;
 
 		switch (opt) {
 		case 'j': as_json = 1; break;
@@ -623,85 +626,159 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rp.path = argv[optind];
-	rp.r = rec_open(rp.path, err, sizeof(err));
-	if (!rp.r) {
-		ipt_err("%s", err);
-		return EXIT_FAIL;
-	}
-	rp.ncpus = rec_ncpus(rp.r);
-	rp.ks = rec_symbols(rp.r);
-	rp.start_ns = rec_trailer(rp.r)->start_ns;
-	rp.end_ns = rec_trailer(rp.r)->end_ns;
-	parse_receive_kinds(&rp);
-
-	corr_opts_default(&co, rp.ncpus);
-	co.threshold_ns = threshold;
-	co.grace_ns = grace;
-	co.skew_ns = skew;
-	memcpy(co.have_receive, rp.have_receive, sizeof(co.have_receive));
-	co.have_csd_entry = rec_meta(rp.r, "csd_entry_hooked") &&
-			    !strcmp(rec_meta(rp.r, "csd_entry_hooked"), "1");
-	co.unknown_loss = 0;	/* set below if some misses have no time */
-	if (rec_meta(rp.r, "flush_kinds"))
-		co.flush_kinds = parse_kinds(rec_meta(rp.r, "flush_kinds"));
-	cpus = rec_meta(rp.r, "cpus");
-	if (cpus && strcmp(cpus, "all")) {
-		if (parse_cpu_list(cpus, cpus_bits, rp.ncpus, err, sizeof(err))) {
-			ipt_err("%s: corrupted: META cpus=%s: %s", rp.path, cpus, err);
-			goto out;
-		}
-		co.traced = cpus_bits;
-		rp.traced = cpus_bits;
-	}
-	{
-		uint64_t t0, t1;
-		const char *a = rec_irq(rp.r, 0, &t0), *b = rec_irq(rp.r, 1, &t1);
-		char e1[128], e2[128];
-
-		rp.have_irq = a && b && *a && !procint_parse(a, &rp.irq[0], e1, sizeof(e1)) &&
-			      !procint_parse(b, &rp.irq[1], e2, sizeof(e2));
-		co.window_from = t0;
-		co.window_to = t1;
-		/* IRQ_MARGIN wider, inside the span where every hook was on. */
-		co.wide_from = t0 > rp.start_ns + IRQ_MARGIN ? t0 - IRQ_MARGIN : rp.start_ns;
-		co.wide_to = t1 + IRQ_MARGIN < rp.end_ns ? t1 + IRQ_MARGIN : rp.end_ns;
-	}
-	co.start_ns = rp.start_ns;
-
-	rp.c = corr_new(&co);
-	while ((rc = rec_next_events(rp.r, &ev, &n, err, sizeof(err))) > 0)
-		for (size_t i = 0; i < n; i++)
-			corr_feed(rp.c, &ev[i]);
-	if (rc < 0) {
-		ipt_err("%s", err);
-		goto out;
-	}
-	corr_flush(rp.c);
-	/* Recursion misses the recorder could not place in time (read only at
-	 * the end) leave every verdict uncertain. */
-	if (rec_trailer(rp.r)->recursion_misses > corr_counts(rp.c)->lost_recursion)
-		corr_set_unknown_loss(rp.c);
-	cross_check(&rp);
-	corr_finish(rp.c, rp.end_ns);
-
+	rp = report_run(argv[optind], &prm, &ret);
+	if (!rp)
+		return ret;
 	if (as_json)
-		output_json(&rp, stdout);
+		output_json(rp, stdout);
 	else
-		output_text(&rp, stdout);
+		output_text(rp, stdout);
 	ret = EXIT_OK;
 	if (fail_on) {
-		const struct corr_counts *k = corr_counts(rp.c);
+		const struct corr_counts *k = corr_counts(rp->c);
 
 		for (int a = 1; a < CORR_A__MAX; a++)
 			if (k->anomalies_by_kind[a])
 				ret = EXIT_ANOMALY;
 	}
-out:
-	corr_free(rp.c);
-	procint_free(&rp.irq[0]);
-	procint_free(&rp.irq[1]);
-	free(rp.xc);
-	rec_free(rp.r);
+	report_free(rp);
 	return ret;
+}
+
+void report_params_default(struct report_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->threshold_ns = 1000000000ull;
+	p->grace_ns = 100000000ull;
+	p->skew_ns = 20000;
+}
+
+struct report *report_run(const char *path, const struct report_params *prm, int *exit_code)
+{
+	struct report *rp = xcalloc(1, sizeof(*rp));
+	struct corr_opts co;
+	int rc;
+	char err[512];
+	const struct ipt_event *ev;
+	size_t n;
+	const char *cpus;
+
+	*exit_code = EXIT_FAIL;
+	rp->path = path;
+	rp->r = rec_open(rp->path, err, sizeof(err));
+	if (!rp->r) {
+		ipt_err("%s", err);
+		goto out;
+	}
+	rp->ncpus = rec_ncpus(rp->r);
+	rp->ks = rec_symbols(rp->r);
+	rp->start_ns = rec_trailer(rp->r)->start_ns;
+	rp->end_ns = rec_trailer(rp->r)->end_ns;
+	parse_receive_kinds(rp);
+
+	corr_opts_default(&co, rp->ncpus);
+	co.threshold_ns = prm->threshold_ns;
+	co.grace_ns = prm->grace_ns;
+	co.skew_ns = prm->skew_ns;
+	memcpy(co.have_receive, rp->have_receive, sizeof(co.have_receive));
+	co.have_csd_entry = rec_meta(rp->r, "csd_entry_hooked") &&
+			    !strcmp(rec_meta(rp->r, "csd_entry_hooked"), "1");
+	co.unknown_loss = 0;	/* set below if some misses have no time */
+	if (rec_meta(rp->r, "flush_kinds"))
+		co.flush_kinds = parse_kinds(rec_meta(rp->r, "flush_kinds"));
+	cpus = rec_meta(rp->r, "cpus");
+	if (cpus && strcmp(cpus, "all")) {
+		if (parse_cpu_list(cpus, rp->cpus_bits, rp->ncpus, err, sizeof(err))) {
+			ipt_err("%s: corrupted: META cpus=%s: %s", rp->path, cpus, err);
+			goto out;
+		}
+		co.traced = rp->cpus_bits;
+		rp->traced = rp->cpus_bits;
+	}
+	{
+		uint64_t t0, t1;
+		const char *a = rec_irq(rp->r, 0, &t0), *b = rec_irq(rp->r, 1, &t1);
+		char e1[128], e2[128];
+
+		rp->have_irq = a && b && *a && !procint_parse(a, &rp->irq[0], e1, sizeof(e1)) &&
+			      !procint_parse(b, &rp->irq[1], e2, sizeof(e2));
+		co.window_from = t0;
+		co.window_to = t1;
+		/* IRQ_MARGIN wider, inside the span where every hook was on. */
+		co.wide_from = t0 > rp->start_ns + IRQ_MARGIN ? t0 - IRQ_MARGIN : rp->start_ns;
+		co.wide_to = t1 + IRQ_MARGIN < rp->end_ns ? t1 + IRQ_MARGIN : rp->end_ns;
+	}
+	co.start_ns = rp->start_ns;
+	co.on_link = prm->on_link;
+	co.link_ctx = prm->link_ctx;
+
+	rp->c = corr_new(&co);
+	while ((rc = rec_next_events(rp->r, &ev, &n, err, sizeof(err))) > 0) {
+		if (prm->on_events)
+			prm->on_events(prm->events_ctx, ev, n);
+		for (size_t i = 0; i < n; i++)
+			corr_feed(rp->c, &ev[i]);
+	}
+	if (rc < 0) {
+		ipt_err("%s", err);
+		goto out;
+	}
+	corr_flush(rp->c);
+	/* Recursion misses the recorder could not place in time (read only at
+	 * the end) leave every verdict uncertain. */
+	if (rec_trailer(rp->r)->recursion_misses > corr_counts(rp->c)->lost_recursion)
+		corr_set_unknown_loss(rp->c);
+	cross_check(rp);
+	corr_finish(rp->c, rp->end_ns);
+
+	return rp;
+out:
+	report_free(rp);
+	return NULL;
+}
+
+void report_free(struct report *rp)
+{
+	if (!rp)
+		return;
+	corr_free(rp->c);
+	procint_free(&rp->irq[0]);
+	procint_free(&rp->irq[1]);
+	free(rp->xc);
+	rec_free(rp->r);
+	free(rp);
+}
+
+const struct corr *report_corr(const struct report *rp) { return rp->c; }
+struct rec_reader *report_reader(const struct report *rp) { return rp->r; }
+uint64_t report_start_ns(const struct report *rp) { return rp->start_ns; }
+uint64_t report_end_ns(const struct report *rp) { return rp->end_ns; }
+
+void report_sentence(const struct report *rp, const struct corr_anomaly *a, char *buf, size_t len)
+{
+	sentence(rp, a, buf, len);
+}
+
+void report_timeline_cmd(const char *path, size_t id, char *buf, size_t len)
+{
+	size_t o = 0;
+	int plain = *path != 0;
+
+	for (const char *p = path; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+,:@%", *p))
+			plain = 0;
+	o = snprintf(buf, len, "ipitrace timeline %s", plain ? path : "'");
+	if (!plain) {
+		for (const char *p = path; *p && o + 5 < len; p++) {
+			if (*p == '\'')
+				o += snprintf(buf + o, len - o, "'\\''");
+			else
+				buf[o++] = *p;
+		}
+		if (o + 1 < len)
+			buf[o++] = '\'';
+		buf[o < len ? o : len - 1] = 0;
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, " --around %zu", id);
 }
