@@ -14,6 +14,7 @@ static const struct verb {
 	{ "probe", cmd_probe, "what this kernel offers and which hook each event will use" },
 	{ "record", cmd_record, "trace IPIs and cross-CPU calls into a recording file" },
 	{ "report", cmd_report, "correlate a recording: matched, lost, stuck, latencies" },
+	{ "timeline", cmd_timeline, "per-CPU timeline of a recording: text, JSON, Perfetto, SVG" },
 };
 
 static void usage(FILE *f)
