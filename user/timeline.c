@@ -777,6 +777,7 @@ static void build_slices(const struct tl *t, struct slices *out)
 	struct open {
 		uint32_t what;
 		size_t ev;
+		uint64_t inner;	/* last handler event seen inside it */
 	} (*stack)[MAX_DEPTH] = xcalloc(t->nlanes ? t->nlanes : 1, sizeof(*stack));
 	unsigned *depth = xcalloc(t->nlanes ? t->nlanes : 1, sizeof(unsigned));
 
@@ -809,8 +810,24 @@ static void build_slices(const struct tl *t, struct slices *out)
 		case IPT_EV_CSD_FUNC_EXIT: close = S_FN; break;
 		case IPT_EV_CSD_WAIT_END: close = S_WAIT; break;
 		}
+		if (open == S_IPI && e->kind != IPT_MSG_NMI) {
+			/* IPI handlers run with interrupts off: one still open has
+			 * lost its exit event.  It ended by the last event seen in it. */
+			int d;
+
+			for (d = (int)depth[lane] - 1; d >= 0 && stack[lane][d].what != S_IPI; d--)
+				;
+			while (d >= 0 && (int)depth[lane] > d) {
+				depth[lane]--;
+				EMIT_SLICE(lane, depth[lane], stack[lane][depth[lane]].inner);
+			}
+		}
+		if (e->type == IPT_EV_DEMUX || e->type == IPT_EV_CSD_FUNC_ENTRY ||
+		    e->type == IPT_EV_CSD_FUNC_EXIT)
+			for (unsigned d = 0; d < depth[lane]; d++)
+				stack[lane][d].inner = e->ts;
 		if (open && depth[lane] < MAX_DEPTH) {
-			stack[lane][depth[lane]++] = (struct open){ open, i };
+			stack[lane][depth[lane]++] = (struct open){ open, i, e->ts };
 		} else if (close) {
 			int d;
 
@@ -824,11 +841,21 @@ static void build_slices(const struct tl *t, struct slices *out)
 			}
 		}
 	}
-	for (unsigned l = 0; l < t->nlanes; l++)
+	/* Open at the window's end: a csd_lock_wait() spin lasts to the end (a
+	 * stuck one does); a handler without its exit ends with the last
+	 * handler event seen in it (its exit may be past the window, or lost). */
+	for (unsigned l = 0; l < t->nlanes; l++) {
+		int any_wait = 0;
+
+		for (unsigned d = 0; d < depth[l]; d++)
+			any_wait |= stack[l][d].what == S_WAIT;
 		while (depth[l]) {
 			depth[l]--;
-			EMIT_SLICE(l, depth[l], t->to);
+			EMIT_SLICE(l, depth[l], any_wait ? t->to : stack[l][depth[l]].inner);
+			if (stack[l][depth[l]].what == S_WAIT)
+				any_wait = 0;
 		}
+	}
 #undef EMIT_SLICE
 	free(stack);
 	free(depth);
@@ -1094,9 +1121,11 @@ static void output_svg(const struct tl *t, FILE *f)
 	fprintf(f, "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">ipitrace timeline: ");
 	xml_escape(f, t->path);
 	fprintf(f, "</text>\n<text x=\"10\" y=\"42\" fill=\"#444444\">%s s to %s s since the "
-		"recording started, %zu events on %u CPUs%s</text>\n",
-		fmt_rel_s(t, t->from, a, sizeof(a)), fmt_rel_s(t, t->to, b, sizeof(b)), t->nev,
-		t->nlanes, t->around ? "; window around the anomaly" : "");
+		"recording started, %zu events on %u CPUs", fmt_rel_s(t, t->from, a, sizeof(a)),
+		fmt_rel_s(t, t->to, b, sizeof(b)), t->nev, t->nlanes);
+	if (t->around)
+		fprintf(f, "; the window around anomaly %zu", t->around);
+	fputs("</text>\n", f);
 
 	/* Lanes. */
 	for (unsigned l = 0; l < t->nlanes; l++) {
@@ -1145,7 +1174,13 @@ static void output_svg(const struct tl *t, FILE *f)
 			k->l.kind == CORR_L_IPI ? "" : " stroke-dasharray=\"4 2\"",
 			k->l.kind == CORR_L_IPI ? "arrow" : "arrowcsd", k->id);
 	}
-	/* Sends and queues; anomalies on top. */
+	/* Sends and queues; anomalies on top.  Labels close together on one
+	 * lane are pushed right so that each stays readable. */
+	double *label_x = xcalloc(t->nlanes ? t->nlanes : 1, sizeof(double));
+	double *never_x = xcalloc(t->nlanes ? t->nlanes : 1, sizeof(double));
+
+	for (unsigned l = 0; l < t->nlanes; l++)
+		label_x[l] = never_x[l] = -1e9;
 	for (size_t i = 0; i < t->nev; i++) {
 		const struct tev *x = &t->ev[i];
 		const struct ipt_event *e = &x->e;
@@ -1164,14 +1199,18 @@ static void output_svg(const struct tl *t, FILE *f)
 			if (bad && e->target < t->ncpus && t->lane_of[e->target] >= 0) {
 				/* Where the arrow should have gone: to the target's lane, and
 				 * nothing there took it. */
-				double ty = top + t->lane_of[e->target] * SVG_LANE_H + SVG_LANE_H / 2.0;
+				int tl_ = t->lane_of[e->target];
+				double ty = top + tl_ * SVG_LANE_H + SVG_LANE_H / 2.0;
+				double tx = cx + 34 > never_x[tl_] + 100 ? cx + 34 : never_x[tl_] + 100;
+				int up = ty > cy;
 
+				never_x[tl_] = tx;
 				fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
-					"stroke-width=\"2\" stroke-dasharray=\"5 4\"/>\n", cx, cy, cx + 30,
-					ty + (ty > cy ? -12 : 12), ANOMALY_COLOUR);
+					"stroke-width=\"2\" stroke-dasharray=\"5 4\"/>\n", cx, cy, tx - 4,
+					ty + (up ? -12 : 12), ANOMALY_COLOUR);
 				fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" fill=\"%s\" font-weight=\"bold\">"
-					"never taken</text>\n", cx + 34, ty + (ty > cy ? -12 : 16),
-					ANOMALY_COLOUR);
+					"%s</text>\n", tx, ty + (up ? -12 : 16), ANOMALY_COLOUR,
+					e->type == IPT_EV_SEND ? "never taken" : "never ran");
 			}
 		}
 		if (e->type == IPT_EV_LOST) {
@@ -1185,11 +1224,16 @@ static void output_svg(const struct tl *t, FILE *f)
 				"stroke-width=\"1.5\"><title>", cx, cy - 16.0 * k, ANOMALY_COLOUR);
 			report_sentence(t->rp, &an[x->anom[k] - 1], buf, sizeof(buf));
 			xml_escape(f, buf);
+			double lx = cx + 10 > label_x[lane] + 24 ? cx + 10 : label_x[lane] + 24;
+
+			label_x[lane] = lx;
 			fprintf(f, "</title></circle>\n<text x=\"%.2f\" y=\"%.2f\" fill=\"%s\" "
-				"font-weight=\"bold\">!%u</text>\n", cx + 10, cy - 16.0 * k - 8,
-				ANOMALY_COLOUR, x->anom[k]);
+				"font-weight=\"bold\">!%u</text>\n", lx, cy - 12, ANOMALY_COLOUR,
+				x->anom[k]);
 		}
 	}
+	free(label_x);
+	free(never_x);
 	/* Time axis, with units. */
 	if (span >= 2000000000ull) {
 		unit = 1000000000ull;
