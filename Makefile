@@ -48,7 +48,7 @@ APP_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(APP_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-TOOL_BINS := $(BUILD)/tests/ipistorm $(BUILD)/tests/mkrec
+TOOL_BINS := $(BUILD)/tests/ipistorm $(BUILD)/tests/mkrec $(BUILD)/tests/pngcheck
 
 # The same library and unit tests under AddressSanitizer and UBSan (no
 # recovery: the first report fails the test), and a libFuzzer target over
@@ -127,6 +127,12 @@ $(BUILD)/tests/mkrec: tests/mkrec.c $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ -lz -o $@
 
+# Decodes the timeline test's Chromium screenshot (zlib only).
+$(BUILD)/tests/pngcheck: tests/pngcheck.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -lz -o $@
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -135,7 +141,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_OBJS)
 # Debian packages the build and the tests need.  Idempotent and quiet when
 # everything is there; apt-get update only when something is missing.
 DEB_PKGS := clang gcc make bpftool libbpf-dev libelf-dev zlib1g-dev jq \
-            libclang-rt-14-dev libzstd-dev qemu-system-x86 busybox-static cpio
+            libclang-rt-14-dev libzstd-dev qemu-system-x86 busybox-static cpio \
+            chromium
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

@@ -529,6 +529,35 @@ static void fit(char *s, size_t w)
 	}
 }
 
+/* Print `s` wrapped at 118 columns, continuation lines indented by `ind`. */
+static void wrap(FILE *f, const char *s, int ind)
+{
+	int col = 0;
+
+	while (*s == ' ') {
+		fputc(*s++, f);
+		col++;
+	}
+	while (*s) {
+		const char *sp = strchr(s, ' ');
+		int n = sp ? (int)(sp - s) : (int)strlen(s);
+
+		if (col && col + 1 + n > 118) {
+			fprintf(f, "\n%*s", ind, "");
+			col = ind;
+		} else if (col) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(s, 1, n, f);
+		col += n;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	fputc('\n', f);
+}
+
 static void text_footer(const struct tl *t, FILE *f)
 {
 	size_t na;
@@ -553,9 +582,12 @@ static void text_footer(const struct tl *t, FILE *f)
 	for (size_t i = 0; i < na; i++) {
 		if (!any++)
 			fprintf(f, "\nanomalies (all of the recording; !N marks them above):\n");
+		char line[1200];
+
 		report_sentence(t->rp, &an[i], buf, sizeof(buf));
-		fprintf(f, "  !%zu [%s] %s\n", i + 1,
-			an[i].uncertain ? "uncertain" : corr_anomaly_name(an[i].kind), buf);
+		snprintf(line, sizeof(line), "  !%zu [%s] %s", i + 1,
+			 an[i].uncertain ? "uncertain" : corr_anomaly_name(an[i].kind), buf);
+		wrap(f, line, 6);
 	}
 }
 
