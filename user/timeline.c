@@ -87,6 +87,8 @@ struct tl {
 	unsigned *lane_cpu, nlanes;
 	int *lane_of;			/* per CPU: lane index or -1 */
 	uint64_t grace_ns;
+	unsigned char *anom_shown;	/* per anomaly: marks an event shown */
+	size_t nanom;
 };
 
 static int shown(const struct tl *t, unsigned cpu)
@@ -246,6 +248,12 @@ static void mark(struct tev *x, uint32_t id)
 		x->anom[1] = id;
 }
 
+/* Does anomaly `id` mark an event in the window? */
+static int anomaly_shown(const struct tl *t, size_t id)
+{
+	return id && id <= t->nanom && t->anom_shown[id - 1];
+}
+
 /* Which event an anomaly is about, and what became of unlinked sends. */
 static void apply_anomalies(struct tl *t)
 {
@@ -287,6 +295,12 @@ static void apply_anomalies(struct tl *t)
 			}
 		}
 	}
+	t->nanom = na;
+	t->anom_shown = xcalloc(na ? na : 1, 1);
+	for (size_t j = 0; j < t->nev; j++)
+		for (int k = 0; k < 2; k++)
+			if (t->ev[j].anom[k])
+				t->anom_shown[t->ev[j].anom[k] - 1] = 1;
 	for (size_t j = 0; j < t->nev; j++) {
 		struct tev *x = &t->ev[j];
 
@@ -580,15 +594,20 @@ static void text_footer(const struct tl *t, FILE *f)
 	}
 	any = 0;
 	for (size_t i = 0; i < na; i++) {
-		if (!any++)
-			fprintf(f, "\nanomalies (all of the recording; !N marks them above):\n");
 		char line[1200];
 
+		if (!anomaly_shown(t, i + 1))
+			continue;
+		if (!any++)
+			fprintf(f, "\nanomalies (!N marks them above):\n");
 		report_sentence(t->rp, &an[i], buf, sizeof(buf));
 		snprintf(line, sizeof(line), "  !%zu [%s] %s", i + 1,
 			 an[i].uncertain ? "uncertain" : corr_anomaly_name(an[i].kind), buf);
 		wrap(f, line, 6);
 	}
+	if ((size_t)any < na)
+		fprintf(f, "\n%zu anomal%s outside this window: ipitrace report %s lists all\n",
+			na - any, na - any == 1 ? "y" : "ies", t->path);
 }
 
 static void output_text(const struct tl *t, FILE *f)
@@ -695,7 +714,9 @@ static void output_json(const struct tl *t, FILE *f)
 	json_key(&j, "anomalies");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < na; i++) {
-			report_sentence(t->rp, &an[i], buf, sizeof(buf));
+		if (!anomaly_shown(t, i + 1))
+			continue;
+		report_sentence(t->rp, &an[i], buf, sizeof(buf));
 		json_obj_begin(&j);
 		j.pretty = 0;
 		json_ku64(&j, "id", i + 1);
@@ -710,6 +731,13 @@ static void output_json(const struct tl *t, FILE *f)
 		j.pretty = 1;
 	}
 	json_arr_end(&j);
+	{
+		size_t outside = 0;
+
+		for (size_t i = 0; i < na; i++)
+			outside += !anomaly_shown(t, i + 1);
+		json_ku64(&j, "anomalies_outside_window", outside);
+	}
 	json_key(&j, "events");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < t->nev; i++) {
@@ -1641,5 +1669,6 @@ out:
 	free(t.cpus);
 	free(t.lane_cpu);
 	free(t.lane_of);
+	free(t.anom_shown);
 	return ret;
 }
