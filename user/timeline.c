@@ -831,6 +831,7 @@ struct slices {
 };
 
 #define MAX_DEPTH 64
+#define HANDLER_GAP_NS 1000000ull	/* 1 ms */
 
 static void build_slices(const struct tl *t, struct slices *out)
 {
@@ -869,6 +870,20 @@ static void build_slices(const struct tl *t, struct slices *out)
 		case IPT_EV_IPI_EXIT: close = S_IPI; break;
 		case IPT_EV_CSD_FUNC_EXIT: close = S_FN; break;
 		case IPT_EV_CSD_WAIT_END: close = S_WAIT; break;
+		}
+		/* Handlers run with interrupts off: nothing else happens on their
+		 * CPU while they run.  One still open when an event comes more than
+		 * HANDLER_GAP_NS after the last event seen in it has lost its exit:
+		 * it ended there. */
+		for (int d = 0; d < (int)depth[lane]; d++) {
+			if (stack[lane][d].what == S_WAIT ||
+			    stack[lane][d].inner + HANDLER_GAP_NS >= e->ts)
+				continue;
+			while ((int)depth[lane] > d) {
+				depth[lane]--;
+				EMIT_SLICE(lane, depth[lane], stack[lane][depth[lane]].inner);
+			}
+			break;
 		}
 		if (open == S_IPI && e->kind != IPT_MSG_NMI) {
 			/* IPI handlers run with interrupts off: one still open has
@@ -1639,6 +1654,13 @@ int cmd_timeline(int argc, char **argv)
 		t.from = t.nev && t.ev[0].e.ts < t.start_ns ? t.ev[0].e.ts : t.start_ns;
 	if (t.to == UINT64_MAX)
 		t.to = t.nev && t.ev[t.nev - 1].e.ts > t.end_ns ? t.ev[t.nev - 1].e.ts : t.end_ns;
+	if (t.fmt == FMT_SVG && !has_from && !has_to && !t.around && t.nev) {
+		/* A picture of the whole recording: draw where the events are. */
+		uint64_t a = t.ev[0].e.ts, b = t.ev[t.nev - 1].e.ts, pad = (b - a) / 50 + 1000;
+
+		t.from = a > pad ? a - pad : 0;
+		t.to = b + pad;
+	}
 	apply_anomalies(&t);
 	choose_lanes(&t);
 
