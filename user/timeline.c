@@ -1170,7 +1170,7 @@ static void output_svg(const struct tl *t, FILE *f)
 	const struct corr_anomaly *an = corr_anomalies(report_corr(t->rp), &na);
 	unsigned top = 70, lanes_h = t->nlanes * SVG_LANE_H, axis_y = top + lanes_h;
 	unsigned height = axis_y + 60 + 70;
-	uint64_t span = t->to - t->from, step, unit;
+	uint64_t span = t->to - t->from, step, unit, origin;
 	const char *uname;
 	char buf[1024], a[32], b[32];
 	size_t n_anom_lines = 0;
@@ -1321,20 +1321,32 @@ static void output_svg(const struct tl *t, FILE *f)
 		uname = "us";
 	}
 	step = nice_step(span ? span : 1);
+	/* Ticks in time since the recording started, or, where such labels
+	 * would be long (a narrow window late in a long recording), in time
+	 * after the window's start. */
+	origin = t->start_ns;
+	if (t->from < t->start_ns || (t->to - t->start_ns) / unit >= 1000)
+		origin = t->from;
 	fprintf(f, "<line x1=\"%d\" y1=\"%u\" x2=\"%d\" y2=\"%u\" stroke=\"#000000\"/>\n",
 		SVG_LEFT, axis_y, SVG_W - SVG_RIGHT, axis_y);
-	for (uint64_t v = (t->from - t->start_ns + step - 1) / step * step;
-	     t->start_ns + v <= t->to && step; v += step) {
-		double x = svg_x(t, t->start_ns + v), val = (double)v / (double)unit;
+	for (uint64_t v = (t->from - origin + step - 1) / step * step; origin + v <= t->to;
+	     v += step) {
+		double x = svg_x(t, origin + v), val = (double)v / (double)unit;
 		int prec = step >= unit ? 0 : step * 10 >= unit ? 1 : step * 100 >= unit ? 2 : 3;
 
 		fprintf(f, "<line x1=\"%.2f\" y1=\"%u\" x2=\"%.2f\" y2=\"%u\" stroke=\"#000000\"/>\n",
 			x, axis_y, x, axis_y + 5);
-		fprintf(f, "<text x=\"%.2f\" y=\"%u\" text-anchor=\"middle\">%.*f %s</text>\n", x,
-			axis_y + 18, prec, val, uname);
+		fprintf(f, "<text x=\"%.2f\" y=\"%u\" text-anchor=\"middle\">%s%.*f %s</text>\n", x,
+			axis_y + 18, origin != t->start_ns && v ? "+" : "", prec, val, uname);
 	}
-	fprintf(f, "<text x=\"%d\" y=\"%u\" text-anchor=\"middle\" fill=\"#444444\">time since "
-		"the recording started (%s)</text>\n", (SVG_W + SVG_LEFT) / 2, axis_y + 36, uname);
+	if (origin == t->start_ns)
+		fprintf(f, "<text x=\"%d\" y=\"%u\" text-anchor=\"middle\" fill=\"#444444\">time "
+			"since the recording started (%s)</text>\n", (SVG_W + SVG_LEFT) / 2,
+			axis_y + 36, uname);
+	else
+		fprintf(f, "<text x=\"%d\" y=\"%u\" text-anchor=\"middle\" fill=\"#444444\">time "
+			"after %s s since the recording started (%s)</text>\n",
+			(SVG_W + SVG_LEFT) / 2, axis_y + 36, fmt_rel_s(t, origin, a, sizeof(a)), uname);
 
 	/* Legend. */
 	{
@@ -1673,7 +1685,12 @@ int cmd_timeline(int argc, char **argv)
 	case FMT_TEXT: output_text(&t, out); break;
 	case FMT_JSON: output_json(&t, out); break;
 	case FMT_PERFETTO: output_perfetto(&t, out); break;
-	case FMT_SVG: output_svg(&t, out); break;
+	case FMT_SVG:
+		if (t.nev > 20000)
+			ipt_warn("drawing %zu events: the picture will be slow to show; "
+				 "--from/--to (or --around N) draw a narrower window", t.nev);
+		output_svg(&t, out);
+		break;
 	}
 	ret = EXIT_OK;
 	if (fflush(out) || ferror(out)) {
