@@ -583,6 +583,9 @@ static void usage(FILE *f)
 "      --skew TIME       cross-CPU timestamp tolerance (default 20us)\n"
 "      --fail-on-anomaly exit 4 when any anomaly (not uncertain) is found\n"
 "\n"
+"Each anomaly is numbered and followed by the `ipitrace timeline FILE --around N`\n"
+"command that shows it, each CPU side by side.\n"
+"\n"
 "Exit status: 0 done, 1 unreadable or damaged recording, 2 usage, 4 anomalies\n"
 "with --fail-on-anomaly.\n");
 }

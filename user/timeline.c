@@ -188,8 +188,8 @@ static int is_receive(uint32_t type)
 }
 
 /* The event at (cpu, ts) of `type` (0: a receive for an IPI link, a csd
- * entry or a receive for a csd link); for sends and queues, to `target`
- * with no link out yet. */
+ * entry or a receive for a csd link), to `target` unless that is
+ * IPT_NO_CPU, and with no link out yet if `want_free_out`. */
 static int64_t find_event(const struct tl *t, unsigned cpu, uint64_t ts, uint32_t type,
 			  uint32_t link_kind, uint32_t target, int want_free_out)
 {
@@ -203,7 +203,8 @@ static int64_t find_event(const struct tl *t, unsigned cpu, uint64_t ts, uint32_
 		if (!type && !(is_receive(x->e.type) ||
 			       (link_kind == CORR_L_CSD && x->e.type == IPT_EV_CSD_FUNC_ENTRY)))
 			continue;
-		if (want_free_out && (x->e.target != target || x->out != NO_LINK))
+		if ((target != IPT_NO_CPU && x->e.target != target) ||
+		    (want_free_out && x->out != NO_LINK))
 			continue;
 		return (int64_t)i;
 	}
@@ -225,7 +226,7 @@ static void resolve_links(struct tl *t)
 				t->ev[k->from].out = i;
 		}
 		if (shown(t, k->l.dst) && in_window(t, k->l.to_ts)) {
-			k->to = find_event(t, k->l.dst, k->l.to_ts, k->l.to_type, k->l.kind, 0, 0);
+			k->to = find_event(t, k->l.dst, k->l.to_ts, k->l.to_type, k->l.kind, IPT_NO_CPU, 0);
 			if (k->to != NO_LINK) {
 				struct tev *x = &t->ev[k->to];
 				int64_t *p = &x->in_head;
@@ -266,7 +267,7 @@ static void apply_anomalies(struct tl *t)
 			  a->kind == CORR_A_EMPTY_DEMUX;
 		uint32_t type = ipi ? IPT_EV_SEND : a->waiter ? IPT_EV_CSD_WAIT_BEGIN
 							    : IPT_EV_CSD_QUEUE;
-		int64_t at = find_event(t, a->src, a->ts, type, 0, 0, 0);
+		int64_t at = find_event(t, a->src, a->ts, type, 0, a->waiter ? IPT_NO_CPU : a->dst, 0);
 
 		if (at != NO_LINK)
 			mark(&t->ev[at], i + 1);
@@ -1484,8 +1485,6 @@ static int around_window(const char *path, const struct report_params *prm, size
 	}
 	a += id - 1;
 	end = a->ts + a->age_ns;
-	if (a->kind == CORR_A_EMPTY_DEMUX)
-		end = a->ts + a->age_ns;
 	pad = context >= 0 ? (uint64_t)context : a->age_ns / 10;
 	if (context < 0 && pad < 1000000)
 		pad = 1000000;
@@ -1666,6 +1665,8 @@ int cmd_timeline(int argc, char **argv)
 		t.from = t.nev && t.ev[0].e.ts < t.start_ns ? t.ev[0].e.ts : t.start_ns;
 	if (t.to == UINT64_MAX)
 		t.to = t.nev && t.ev[t.nev - 1].e.ts > t.end_ns ? t.ev[t.nev - 1].e.ts : t.end_ns;
+	if (t.to < t.from)
+		t.to = t.from;	/* --from past the end: an empty window */
 	if (t.fmt == FMT_SVG && !has_from && !has_to && !t.around && t.nev) {
 		/* A picture of the whole recording: draw where the events are. */
 		uint64_t a = t.ev[0].e.ts, b = t.ev[t.nev - 1].e.ts, pad = (b - a) / 50 + 1000;
