@@ -211,8 +211,26 @@ static int64_t find_event(const struct tl *t, unsigned cpu, uint64_t ts, uint32_
 	return NO_LINK;
 }
 
+static const struct tl *id_sort_tl;	/* qsort has no context argument */
+
+/* Link ids in the order their sends appear: by time, then by the send's
+ * place in the window (file order for equal times). */
+static int cmp_link_id(const void *a, const void *b)
+{
+	const struct tl_link *x = &id_sort_tl->lk[*(const size_t *)a];
+	const struct tl_link *y = &id_sort_tl->lk[*(const size_t *)b];
+
+	if (x->l.from_ts != y->l.from_ts)
+		return x->l.from_ts < y->l.from_ts ? -1 : 1;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return cmp_link(x, y);
+}
+
 static void resolve_links(struct tl *t)
 {
+	size_t *order;
+
 	qsort(t->ev, t->nev, sizeof(*t->ev), cmp_ev);
 	qsort(t->lk, t->nlk, sizeof(*t->lk), cmp_link);
 	for (size_t i = 0; i < t->nlk; i++) {
@@ -239,6 +257,14 @@ static void resolve_links(struct tl *t)
 			}
 		}
 	}
+	order = xcalloc(t->nlk ? t->nlk : 1, sizeof(*order));
+	for (size_t i = 0; i < t->nlk; i++)
+		order[i] = i;
+	id_sort_tl = t;
+	qsort(order, t->nlk, sizeof(*order), cmp_link_id);
+	for (size_t i = 0; i < t->nlk; i++)
+		t->lk[order[i]].id = i + 1;
+	free(order);
 }
 
 static void mark(struct tev *x, uint32_t id)
