@@ -104,6 +104,8 @@ static __always_inline __u32 csd_type(struct __call_single_data *csd)
 		return IPT_CSD_TYPE_UNKNOWN;
 	return BPF_CORE_READ(csd, node.u_flags) & IPT_CSD_TYPE_MASK;
 }
+/* (A TTWU or irq_work node is a struct __call_single_node at offset 0 of
+ * its owner, as in a csd, so csd_type() reads its type too.) */
 
 /* Both flavours of one tracepoint from one body. */
 #define IPT_TP2(tp, call, ...)						\
@@ -176,13 +178,23 @@ IPT_FN2(native_smp_send_reschedule,
 
 /*
  * CSD_WAIT: csd_lock_wait() is __always_inline in every version, so the
- * spin is timed at its callers, the exported smp_call_function_single(cpu,
- * func, info, wait) and smp_call_function_many(mask, func, info, wait)
- * (smp_call_function_many_cond is static and may be inlined).  Only calls
- * with wait != 0 spin.  The fentry/fexit programs read the raw context: the
- * verifier refuses typed access to the function-pointer argument (as for
- * tp_btf on csd:*), so their events carry no function; kprobes read it.
+ * spin is timed at its callers: smp_call_function_single(cpu, func, info,
+ * wait) and the static smp_call_function_many_cond() (a real function in
+ * Debian 12's 6.1; where it is inlined the row finds no function).  Only
+ * calls that wait spin.  The function-pointer argument is read from the raw
+ * context (arg_u64), as typed access to it is refused.
  */
+/* An fentry argument as a plain number: BTF pointers are refused by the
+ * global ipt_emit_packed(), and a function-pointer argument cannot be read
+ * typed at all ("FUNC_PROTO is not a struct"); the raw context can. */
+static __always_inline __u64 arg_u64(void *ctx, int i)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (__u64 *)ctx + i);
+	return v;
+}
+
 static __always_inline __u32 single_cpu_of(__u64 mask)
 {
 	__u64 w = 0;
@@ -205,24 +217,28 @@ static __always_inline __u32 single_cpu_of(__u64 mask)
 }
 
 SEC("fentry/smp_call_function_single")
-int fentry_smp_call_function_single(unsigned long long *ctx)
+int BPF_PROG(fentry_smp_call_function_single, int cpu)
 {
-	return ctx[3] ? ipt_emit(IPT_EV_CSD_WAIT_BEGIN, (__u32)ctx[0], 0, 0, 0, 0) : 0;
+	return arg_u64(ctx, 3) ? ipt_emit(IPT_EV_CSD_WAIT_BEGIN, cpu, 0, arg_u64(ctx, 1), 0, 0) : 0;
 }
 SEC("fexit/smp_call_function_single")
-int fexit_smp_call_function_single(unsigned long long *ctx)
+int BPF_PROG(fexit_smp_call_function_single, int cpu)
 {
-	return ctx[3] ? ipt_emit(IPT_EV_CSD_WAIT_END, (__u32)ctx[0], 0, 0, 0, 0) : 0;
+	return arg_u64(ctx, 3) ? ipt_emit(IPT_EV_CSD_WAIT_END, cpu, 0, 0, 0, 0) : 0;
 }
-SEC("fentry/smp_call_function_many")
-int fentry_smp_call_function_many(unsigned long long *ctx)
+/* smp_call_function_many_cond(mask, func, info, scf_flags, cond_func): what
+ * smp_call_function_many(), on_each_cpu_cond_mask() (x86 TLB shootdowns)
+ * and on_each_cpu_mask() all end in; SCF_WAIT is bit 0. */
+SEC("fentry/smp_call_function_many_cond")
+int BPF_PROG(fentry_smp_call_function_many_cond__wait)
 {
-	return ctx[3] ? ipt_emit(IPT_EV_CSD_WAIT_BEGIN, single_cpu_of(ctx[0]), 0, 0, 0, 0) : 0;
+	return arg_u64(ctx, 3) & 1 ? ipt_emit(IPT_EV_CSD_WAIT_BEGIN, single_cpu_of(arg_u64(ctx, 0)),
+					       0, arg_u64(ctx, 1), 0, 0) : 0;
 }
-SEC("fexit/smp_call_function_many")
-int fexit_smp_call_function_many(unsigned long long *ctx)
+SEC("fexit/smp_call_function_many_cond")
+int BPF_PROG(fexit_smp_call_function_many_cond__wait)
 {
-	return ctx[3] ? ipt_emit(IPT_EV_CSD_WAIT_END, IPT_NO_CPU, 0, 0, 0, 0) : 0;
+	return arg_u64(ctx, 3) & 1 ? ipt_emit(IPT_EV_CSD_WAIT_END, IPT_NO_CPU, 0, 0, 0, 0) : 0;
 }
 
 /* kprobe flavour: the return probe cannot see the arguments, so the entry
@@ -263,13 +279,325 @@ int BPF_KRETPROBE(kretprobe_smp_call_function_single)
 {
 	return kp_wait_end();
 }
-SEC("kprobe/smp_call_function_many")
-int BPF_KPROBE(kprobe_smp_call_function_many, void *mask, void *func, void *info, int wait)
+SEC("kprobe/smp_call_function_many_cond")
+int BPF_KPROBE(kprobe_smp_call_function_many_cond__wait, void *mask, void *func, void *info,
+	       unsigned int scf_flags)
 {
-	return kp_wait_begin(single_cpu_of((__u64)mask), (__u64)func, wait);
+	return kp_wait_begin(single_cpu_of((__u64)mask), (__u64)func, scf_flags & 1);
 }
-SEC("kretprobe/smp_call_function_many")
-int BPF_KRETPROBE(kretprobe_smp_call_function_many)
+SEC("kretprobe/smp_call_function_many_cond")
+int BPF_KRETPROBE(kretprobe_smp_call_function_many_cond__wait)
 {
 	return kp_wait_end();
+}
+
+/*
+ * CSD_QUEUE and CSD_FUNC where the csd:* tracepoints are missing (before
+ * 6.5).  Read against Linux 6.1 kernel/smp.c, and measured in Debian 12's
+ * 6.1 x86-64 guest:
+ *
+ *  - Queueing.  generic_exec_single() (smp_call_function_single) and
+ *    ttwu_queue_wakelist() go through __smp_call_single_queue(cpu, node).
+ *    smp_call_function_many_cond() queues its per-CPU csds with an inlined
+ *    llist_add(), and llist_add_batch() is notrace there (not in
+ *    available_filter_functions; "Could not probe notrace function"), so
+ *    those are read from the sender's cfd_data once the loop is done: at
+ *    the IPI send that follows it (cfd->cpumask then holds exactly the CPUs
+ *    queued, after cond_func), or at the function's return when every
+ *    queue was already non-empty and no IPI was sent (stamped then with the
+ *    function's start).
+ *  - Execution.  Every flush (the call-function IPIs, the idle loop, CPU
+ *    hotplug) is __flush_smp_call_function_queue(), which takes this CPU's
+ *    whole call_single_queue with an inlined llist_del_all().  At its entry
+ *    the queue is walked: one CSD_FUNC_ENTRY per SYNC/ASYNC csd and one for
+ *    the TTWU batch (as csd_function_entry does from 6.5); IRQ_WORK csds get
+ *    none, as with the tracepoint.  All are stamped with the flush's start;
+ *    there is no exit event.  The queue is found with bpf_this_cpu_ptr() on
+ *    the typed call_single_queue ksym, which needs data symbols in kallsyms
+ *    (KALLSYMS_ALL); a kernel without them refuses the program.  A csd
+ *    queued in the instant between the walk and the xchg is run unseen; the
+ *    correlator counts it as run, because the flush ran later csds.
+ *
+ * Pointers from fentry arguments are BTF pointers, which the global
+ * ipt_emit_packed() will not take: they are copied out of the raw context
+ * as plain numbers.
+ */
+extern const struct llist_head call_single_queue __ksym __weak;
+extern const struct call_function_data cfd_data __ksym __weak;
+/* cfd_data's own address in kallsyms: per_cpu_ptr(p, cpu) - this is that
+ * CPU's per-CPU offset, which turns cfd->csd into each CPU's csd. */
+const volatile __u64 addr_cfd_data = 0;
+/* sched_ttwu_pending, from kallsyms: what a TTWU csd runs. */
+const volatile __u64 addr_sched_ttwu_pending = 0;
+
+
+static __always_inline __u64 node_func(__u64 node, __u32 type)
+{
+	struct __call_single_data *csd = (void *)node;
+
+	/* irq_work keeps its func at the same offset as a csd's. */
+	return type == IPT_CSD_TYPE_TTWU ? addr_sched_ttwu_pending
+					 : (__u64)BPF_CORE_READ(csd, func);
+}
+
+static __always_inline int csd_queued(__u32 cpu, __u64 node)
+{
+	__u32 type = csd_type((void *)node);
+
+	return ipt_emit(IPT_EV_CSD_QUEUE, cpu, type, node_func(node, type), 0, node);
+}
+
+/*
+ * generic_exec_single(cpu, csd) is smp_call_function_single()'s and
+ * smp_call_function_single_async()'s way to the queue, and GCC inlines
+ * __smp_call_single_queue() into it (measured on 6.1: nohz_csd_func and
+ * ipi_mb csds ran with no queue event), so it is hooked too.  It runs a csd
+ * for this CPU itself, unqueued.  Where __smp_call_single_queue() is still
+ * called from it, the same node comes through both: the second is dropped.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} single_node SEC(".maps");
+
+static __always_inline int exec_single(__u32 cpu, __u64 csd)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&single_node, &zero);
+
+	if (cpu == bpf_get_smp_processor_id() || cpu >= nr_cpu_ids)
+		return 0;
+	if (last)
+		*last = csd;
+	return csd_queued(cpu, csd);
+}
+
+static __always_inline int single_queue(__u32 cpu, __u64 node)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&single_node, &zero);
+
+	if (last && *last == node) {
+		*last = 0;
+		return 0;
+	}
+	return csd_queued(cpu, node);
+}
+
+SEC("fentry/generic_exec_single")
+int BPF_PROG(fentry_generic_exec_single, int cpu)
+{
+	return exec_single(cpu, arg_u64(ctx, 1));
+}
+SEC("kprobe/generic_exec_single")
+int BPF_KPROBE(kprobe_generic_exec_single, int cpu, void *csd)
+{
+	return exec_single(cpu, (__u64)csd);
+}
+SEC("fentry/__smp_call_single_queue")
+int BPF_PROG(fentry___smp_call_single_queue, int cpu)
+{
+	return single_queue(cpu, arg_u64(ctx, 1));
+}
+SEC("kprobe/__smp_call_single_queue")
+int BPF_KPROBE(kprobe___smp_call_single_queue, int cpu, struct llist_node *node)
+{
+	return single_queue(cpu, (__u64)node);
+}
+
+struct call_function_data___pcpu {
+	void *pcpu;
+} __attribute__((preserve_access_index));
+struct call_function_data___ptr {
+	struct cpumask *cpumask;
+} __attribute__((preserve_access_index));
+struct call_function_data___arr {
+	struct cpumask cpumask[1];
+} __attribute__((preserve_access_index));
+
+/* smp_call_function_many_cond() in progress on this CPU: its start, and
+ * whether its csds were emitted yet. */
+struct many_state {
+	__u64 ts;
+	__u32 active;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct many_state);
+} many SEC(".maps");
+
+static __always_inline __u64 ptr_u64(const void *p)
+{
+	__u64 v = 0;
+
+	/* A BTF pointer as a plain number (see arg_u64). */
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+struct cfd_walk {
+	__u64 mask;	/* address of the cpumask's bits */
+	__u64 csd;	/* cfd->csd: a per-CPU pointer */
+	__u64 ts, word;
+};
+
+static long cfd_one(__u32 cpu, void *data)
+{
+	struct cfd_walk *cw = data;
+	__u64 node;
+
+	if ((cpu & 63) == 0 &&
+	    bpf_probe_read_kernel(&cw->word, sizeof(cw->word), (void *)(cw->mask + (cpu / 64) * 8)))
+		return 1;
+	if (!(cw->word & (1ULL << (cpu & 63))))
+		return 0;
+	node = cw->csd + ptr_u64(bpf_per_cpu_ptr(&cfd_data, cpu)) - addr_cfd_data;
+	{
+		__u32 type = csd_type((void *)node);
+
+		ipt_emit_at(cw->ts, IPT_EV_CSD_QUEUE, cpu, type, node_func(node, type), 0, node);
+	}
+	return 0;
+}
+
+/* Emit this CPU's cfd csds once per smp_call_function_many_cond() call. */
+static __always_inline int many_emit(int at_return)
+{
+	__u32 zero = 0;
+	struct many_state *st = bpf_map_lookup_elem(&many, &zero);
+	const struct call_function_data *cfd;
+	struct cfd_walk cw = {};
+	__u64 m;
+
+	if (!st || !st->active || !addr_cfd_data)
+		return 0;
+	st->active = 0;
+	cfd = bpf_this_cpu_ptr(&cfd_data);
+	/* Before 6.2 the per-CPU csds were struct cfd_percpu { csd; ... }
+	 * behind ->pcpu; the csd is its first member either way. */
+	if (bpf_core_field_exists(((struct call_function_data___pcpu *)cfd)->pcpu))
+		cw.csd = (__u64)BPF_CORE_READ((struct call_function_data___pcpu *)cfd, pcpu);
+	else if (bpf_core_field_exists(cfd->csd))
+		cw.csd = (__u64)BPF_CORE_READ(cfd, csd);
+	else
+		return 0;
+	/* cpumask_var_t is a pointer with CPUMASK_OFFSTACK, else an array of
+	 * one (Debian 12's cloud kernel): a flavour for each. */
+	if (bpf_core_field_exists(((struct call_function_data___ptr *)cfd)->cpumask))
+		m = (__u64)BPF_CORE_READ((struct call_function_data___ptr *)cfd, cpumask);
+	else if (bpf_core_field_exists(((struct call_function_data___arr *)cfd)->cpumask))
+		m = ptr_u64(&((struct call_function_data___arr *)cfd)->cpumask);
+	else
+		return 0;
+	cw.mask = m;
+	cw.ts = at_return ? st->ts : bpf_ktime_get_ns();
+	bpf_loop(nr_cpu_ids, cfd_one, &cw, 0);
+	return 0;
+}
+
+static __always_inline int many_begin(void)
+{
+	__u32 zero = 0;
+	struct many_state *st = bpf_map_lookup_elem(&many, &zero);
+
+	if (st) {
+		st->ts = bpf_ktime_get_ns();
+		st->active = 1;
+	}
+	return 0;
+}
+
+SEC("fentry/smp_call_function_many_cond")
+int BPF_PROG(fentry_smp_call_function_many_cond)
+{
+	return many_begin();
+}
+SEC("fexit/smp_call_function_many_cond")
+int BPF_PROG(fexit_smp_call_function_many_cond)
+{
+	return many_emit(1);
+}
+SEC("kprobe/smp_call_function_many_cond")
+int BPF_KPROBE(kprobe_smp_call_function_many_cond)
+{
+	return many_begin();
+}
+SEC("kretprobe/smp_call_function_many_cond")
+int BPF_KRETPROBE(kretprobe_smp_call_function_many_cond)
+{
+	return many_emit(1);
+}
+
+struct flush_walk {
+	__u64 node, ts;
+	int ttwu_seen;
+};
+
+static long flush_one(__u32 i, void *data)
+{
+	struct flush_walk *w = data;
+	struct llist_node *n = (void *)w->node;
+	__u32 type;
+
+	if (!w->node)
+		return 1;
+	type = csd_type((void *)w->node);
+	if (type == IPT_CSD_TYPE_SYNC || type == IPT_CSD_TYPE_ASYNC ||
+	    (type == IPT_CSD_TYPE_TTWU && !w->ttwu_seen)) {
+		w->ttwu_seen |= type == IPT_CSD_TYPE_TTWU;
+		ipt_emit_at(w->ts, IPT_EV_CSD_FUNC_ENTRY, IPT_NO_CPU, 0,
+			    node_func(w->node, type), 0, w->node);
+	}
+	w->node = (__u64)BPF_CORE_READ(n, next);
+	return 0;
+}
+
+static __always_inline int flush_walk(void)
+{
+	struct llist_head *q = bpf_this_cpu_ptr(&call_single_queue);
+	struct flush_walk w = { .ts = bpf_ktime_get_ns() };
+
+	w.node = (__u64)BPF_CORE_READ(q, first);
+	bpf_loop(4096, flush_one, &w, 0);
+	return 0;
+}
+
+SEC("fentry/__flush_smp_call_function_queue")
+int BPF_PROG(fentry___flush_smp_call_function_queue)
+{
+	return flush_walk();
+}
+SEC("kprobe/__flush_smp_call_function_queue")
+int BPF_KPROBE(kprobe___flush_smp_call_function_queue)
+{
+	return flush_walk();
+}
+
+/* The x86 send functions again, as a second program each: the csds of
+ * smp_call_function_many_cond() when it is the caller.  Attached before
+ * the SEND programs on the same functions, so the queue precedes the send. */
+SEC("fentry/native_send_call_func_ipi")
+int BPF_PROG(fentry_native_send_call_func_ipi__csd)
+{
+	return many_emit(0);
+}
+SEC("kprobe/native_send_call_func_ipi")
+int BPF_KPROBE(kprobe_native_send_call_func_ipi__csd)
+{
+	return many_emit(0);
+}
+SEC("fentry/native_send_call_func_single_ipi")
+int BPF_PROG(fentry_native_send_call_func_single_ipi__csd)
+{
+	return many_emit(0);
+}
+SEC("kprobe/native_send_call_func_single_ipi")
+int BPF_KPROBE(kprobe_native_send_call_func_single_ipi__csd)
+{
+	return many_emit(0);
 }

@@ -144,6 +144,7 @@ struct pcsd {				/* a pending csd */
 	uint64_t drained_at;		/* a flush took it (non-zero) */
 	uint64_t early;			/* tentative entry stamped before it */
 	uint64_t handled_at;		/* a receive took its sender's IPI */
+	uint64_t wait_from;		/* its sender spun for it since then */
 	uint32_t handled_kind;		/* ... of this message kind */
 	uint32_t anom;			/* its stuck_csd anomaly + 1, or 0 */
 	uint32_t src, dst, type;
@@ -174,6 +175,9 @@ struct cpu_state {
 	uint64_t wait_ts, wait_csd, wait_func;	/* spinning in csd_lock_wait */
 	uint32_t wait_target;
 	int waiting;
+	int wait_attributed;		/* a csd of this wait carries it */
+	uint32_t wait_last_target;	/* ... the last one that ran */
+	uint64_t wait_last_func;
 	struct lostwin lost[LOSTWIN_MAX];
 	unsigned nlost;
 	uint64_t early_recv[IPT_MSG__MAX];	/* unmatched receive's ts, 0: none */
@@ -204,6 +208,9 @@ struct corr {
 	uint64_t seq, max_key;
 	struct corr_anomaly *anom;
 	size_t nanom;
+	struct corr_wait_fn wait_fns[CORR_WAIT_FNS];
+	size_t nwait_fns;
+	uint64_t wait_fns_dropped;
 	int finished;
 	uint32_t cur_type;		/* IPT_EV_* of the event being processed */
 };
@@ -695,6 +702,20 @@ static void on_csd_queue(struct corr *c, const struct ipt_event *e, uint64_t key
 		.callsite = e->callsite, .src = e->cpu, .dst = e->target,
 		.type = e->kind, .prev = s->csd_tail, .next = NIL, .early = tentative,
 	};
+	/* A SYNC csd queued by a CPU spinning in csd_lock_wait(): that wait
+	 * is for this target, until it runs this csd.  Not a wait begun while
+	 * hooks were still being attached, nor one whose function is another:
+	 * its end was missed, the CPU spins no more. */
+	if (p->type == IPT_CSD_TYPE_SYNC && c->cpu[e->cpu].waiting && e->target != e->cpu &&
+	    c->cpu[e->cpu].wait_ts >= c->o.start_ns &&
+	    (!c->cpu[e->cpu].wait_func || c->cpu[e->cpu].wait_func == e->func)) {
+		struct cpu_state *w = &c->cpu[e->cpu];
+
+		p->wait_from = w->wait_ts;
+		w->wait_attributed = 1;
+		if (!w->wait_func)
+			w->wait_func = e->func;
+	}
 	b = hash_csd(c, p->dst, p->csd);
 	p->hnext = c->buckets[b];
 	c->buckets[b] = i;
@@ -706,6 +727,26 @@ static void on_csd_queue(struct corr *c, const struct ipt_event *e, uint64_t key
 	c->npending++;
 }
 
+static void wait_fn_add(struct corr *c, uint32_t waiter, uint32_t target, uint64_t func,
+			uint64_t d)
+{
+	size_t i;
+
+	lat_add(&pair(c, waiter, target)->wait, d);
+	for (i = 0; i < c->nwait_fns; i++)
+		if (c->wait_fns[i].waiter == waiter && c->wait_fns[i].target == target &&
+		    c->wait_fns[i].func == func)
+			break;
+	if (i == c->nwait_fns) {
+		if (i == CORR_WAIT_FNS) {
+			c->wait_fns_dropped++;
+			return;
+		}
+		c->wait_fns[c->nwait_fns++] = (struct corr_wait_fn){ waiter, target, func, {0} };
+	}
+	lat_add(&c->wait_fns[i].lat, d);
+}
+
 static void csd_complete(struct corr *c, uint32_t i, uint64_t ts)
 {
 	struct pcsd *p = &c->pool[i];
@@ -714,6 +755,11 @@ static void csd_complete(struct corr *c, uint32_t i, uint64_t ts)
 
 	lat_add(&pair(c, p->src, p->dst)->csd, lat);
 	link(c, CORR_L_CSD, p->type, p->src, p->dst, p->ts, ts, c->cur_type, 0);
+	if (p->wait_from && ts >= p->wait_from) {
+		wait_fn_add(c, p->src, p->dst, p->func, ts - p->wait_from);
+		c->cpu[p->src].wait_last_target = p->dst;
+		c->cpu[p->src].wait_last_func = p->func;
+	}
 	if (lat > c->o.threshold_ns) {
 		uint32_t ref = add_anomaly(c, CORR_A_STUCK_CSD, p->src, p->dst, p->type, p->ts, lat,
 					   p->func, p->callsite, p->csd, 1);
@@ -748,6 +794,7 @@ static void on_wait_begin(struct corr *c, const struct ipt_event *e)
 	s->wait_target = e->target;
 	s->wait_csd = e->csd;
 	s->wait_func = e->func;
+	s->wait_attributed = 0;
 }
 
 static void on_wait_end(struct corr *c, const struct ipt_event *e)
@@ -762,13 +809,15 @@ static void on_wait_end(struct corr *c, const struct ipt_event *e)
 	d = e->ts - s->wait_ts;
 	s->waiting = 0;
 	lat_add(&s->pub.wait, d);
-	if (s->wait_target < c->o.ncpus)
+	/* Per target: by its csds (csd_complete) when they were seen. */
+	if (s->wait_target < c->o.ncpus && !s->wait_attributed)
 		lat_add(&pair(c, e->cpu, s->wait_target)->wait, d);
 	if (d > c->o.threshold_ns) {
-		uint32_t ref = add_anomaly(c, CORR_A_STUCK_CSD, e->cpu,
-					   s->wait_target < c->o.ncpus ? s->wait_target : e->cpu,
-					   IPT_CSD_TYPE_SYNC, s->wait_ts, d, s->wait_func, 0,
-					   s->wait_csd, 1);
+		/* The target that ran its csd last held the wait longest. */
+		uint32_t t = s->wait_attributed ? s->wait_last_target : s->wait_target;
+		uint64_t fn = s->wait_attributed ? s->wait_last_func : s->wait_func;
+		uint32_t ref = add_anomaly(c, CORR_A_STUCK_CSD, e->cpu, t < c->o.ncpus ? t : e->cpu,
+					   IPT_CSD_TYPE_SYNC, s->wait_ts, d, fn, 0, s->wait_csd, 1);
 
 		if (anomaly_of(c, ref)) {
 			anomaly_of(c, ref)->waiter = 1;
@@ -1125,6 +1174,20 @@ void corr_note_unseen(struct corr *c, unsigned cpu, uint64_t n)
 }
 
 /* Fold pending items of one (src, dst, msg) into one anomaly each. */
+/* A csd that waiter `w`, still spinning, queued and is waiting for. */
+static const struct pcsd *waited_csd(const struct corr *c, unsigned w)
+{
+	const struct cpu_state *s = &c->cpu[w];
+
+	if (!s->wait_attributed)
+		return NULL;
+	for (unsigned dst = 0; dst < c->o.ncpus; dst++)
+		for (uint32_t i = c->cpu[dst].csd_head; i != NIL; i = c->pool[i].next)
+			if (c->pool[i].src == w && c->pool[i].wait_from == s->wait_ts)
+				return &c->pool[i];
+	return NULL;
+}
+
 void corr_finish(struct corr *c, uint64_t end_ns)
 {
 	if (c->finished)
@@ -1195,6 +1258,23 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 			}
 		}
 	}
+	/* Waiters still spinning in csd_lock_wait(), while the csds they
+	 * wait for are still pending (named by them). */
+	for (unsigned w = 0; w < c->o.ncpus; w++) {
+		struct cpu_state *s = &c->cpu[w];
+		const struct pcsd *p;
+		uint32_t ref, t;
+
+		if (!s->waiting || s->wait_ts + c->o.grace_ns > end_ns || s->wait_ts < c->o.start_ns)
+			continue;
+		p = waited_csd(c, w);
+		t = p ? p->dst : s->wait_target;
+		ref = add_anomaly(c, CORR_A_STUCK_CSD, w, t < c->o.ncpus ? t : w, IPT_CSD_TYPE_SYNC,
+				  s->wait_ts, end_ns - s->wait_ts, p ? p->func : s->wait_func, 0,
+				  p ? p->csd : s->wait_csd, 1);
+		if (anomaly_of(c, ref))
+			anomaly_of(c, ref)->waiter = 1;
+	}
 	/* csds still pending, oldest first per target. */
 	for (unsigned dst = 0; dst < c->o.ncpus; dst++) {
 		while (c->cpu[dst].csd_head != NIL) {
@@ -1238,19 +1318,6 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 				    end_ns - first.ts, first.func, first.callsite, first.csd, n);
 		}
 	}
-	/* Waiters still spinning in csd_lock_wait(). */
-	for (unsigned w = 0; w < c->o.ncpus; w++) {
-		struct cpu_state *s = &c->cpu[w];
-		uint32_t ref;
-
-		if (!s->waiting || s->wait_ts + c->o.grace_ns > end_ns || s->wait_ts < c->o.start_ns)
-			continue;
-		ref = add_anomaly(c, CORR_A_STUCK_CSD, w,
-				  s->wait_target < c->o.ncpus ? s->wait_target : w, IPT_CSD_TYPE_SYNC,
-				  s->wait_ts, end_ns - s->wait_ts, s->wait_func, 0, s->wait_csd, 1);
-		if (anomaly_of(c, ref))
-			anomaly_of(c, ref)->waiter = 1;
-	}
 	judge_anomalies(c);
 }
 
@@ -1274,6 +1341,8 @@ void corr_free(struct corr *c)
 		lat_free(&c->cpu[i].pub.func);
 		lat_free(&c->cpu[i].pub.wait);
 	}
+	for (size_t i = 0; i < c->nwait_fns; i++)
+		lat_free(&c->wait_fns[i].lat);
 	free(c->pairs);
 	free(c->sendq);
 	free(c->cpu);
@@ -1303,4 +1372,12 @@ const struct corr_pair *corr_pair(const struct corr *c, unsigned src, unsigned d
 	if (src >= c->o.ncpus || dst >= c->o.ncpus)
 		return NULL;
 	return c->pairs[(size_t)src * c->o.ncpus + dst];
+}
+
+const struct corr_wait_fn *corr_wait_fns(const struct corr *c, size_t *n, uint64_t *dropped)
+{
+	*n = c->nwait_fns;
+	if (dropped)
+		*dropped = c->wait_fns_dropped;
+	return c->wait_fns;
 }

@@ -38,8 +38,20 @@ struct corr_pair {
 	uint64_t csd_queued;
 	struct lat csd;			/* csd queue -> function entry on dst */
 	struct lat func;		/* dst running csd functions src queued */
-	struct lat wait;		/* src spinning for dst in csd_lock_wait */
+	struct lat wait;		/* src spinning for dst in csd_lock_wait:
+					 * from the wait's start to dst running
+					 * src's csd (csd queue events), else the
+					 * whole wait when it had one target */
 };
+
+/* csd_lock_wait spins per (waiter, target, function): from the wait's start
+ * to the target running the waiter's csd.  Needs wait and csd queue events. */
+struct corr_wait_fn {
+	uint32_t waiter, target;
+	uint64_t func;
+	struct lat lat;
+};
+#define CORR_WAIT_FNS 256	/* more distinct ones are counted, not kept */
 
 struct corr_cpu {
 	uint64_t events;
@@ -188,5 +200,7 @@ const struct corr_counts *corr_counts(const struct corr *c);
 const struct corr_anomaly *corr_anomalies(const struct corr *c, size_t *n);
 const struct corr_cpu *corr_cpu(const struct corr *c, unsigned cpu);
 const struct corr_pair *corr_pair(const struct corr *c, unsigned src, unsigned dst);
+/* Waits per (waiter, target, function); *dropped: waits past the table. */
+const struct corr_wait_fn *corr_wait_fns(const struct corr *c, size_t *n, uint64_t *dropped);
 
 #endif

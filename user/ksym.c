@@ -33,6 +33,18 @@ void ksyms_sort(struct ksyms *ks)
 		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
 }
 
+static const char *const data_names[KSYMS_NDATA] = KSYMS_DATA_NAMES;
+
+int ksyms_data(const struct ksyms *ks, const char *name, uint64_t *addr)
+{
+	for (int i = 0; i < KSYMS_NDATA; i++)
+		if (!strcmp(name, data_names[i]) && ks->data_seen[i] && !ks->restricted) {
+			*addr = ks->data[i];
+			return 0;
+		}
+	return -1;
+}
+
 int ksyms_load_kallsyms(struct ksyms *ks, const char *path)
 {
 	FILE *f = fopen(path ? path : "/proc/kallsyms", "re");
@@ -48,11 +60,17 @@ int ksyms_load_kallsyms(struct ksyms *ks, const char *path)
 		if (end == p || *end != ' ')
 			continue;
 		type = end[1];
-		/* Text symbols only: events reference functions and callsites. */
-		if (type != 'T' && type != 't' && type != 'W' && type != 'w')
-			continue;
 		name = end + 3;
 		name[strcspn(name, " \t\n")] = '\0';
+		/* Text symbols only: events reference functions and callsites. */
+		if (type != 'T' && type != 't' && type != 'W' && type != 'w') {
+			for (int i = 0; i < KSYMS_NDATA; i++)
+				if (!strcmp(name, data_names[i])) {
+					ks->data[i] = addr;
+					ks->data_seen[i] = 1;
+				}
+			continue;
+		}
 		if (addr)
 			nonzero++;
 		ksyms_add(ks, addr, 0, name);

@@ -5,9 +5,12 @@
  *   SEND       tp_btf ipi:ipi_send_cpu{,mask} > raw_tp > (fentry/kprobe on the
  *              arch send functions: later rungs, see docs/hooks.md)
  *   RECEIVE    tp_btf arch tracepoints (x86 irq_vectors:*) > raw_tp
- *   CSD_QUEUE  tp_btf csd:csd_queue_cpu > raw_tp
- *   CSD_FUNC   tp_btf csd:csd_function_{entry,exit} > raw_tp
- *   CSD_WAIT   fentry/fexit smp_call_function_{single,many_cond} > kprobes
+ *   CSD_QUEUE  tp_btf csd:csd_queue_cpu > raw_tp > fentry > kprobe on
+ *              __smp_call_single_queue (single calls and wake-ups)
+ *   CSD_FUNC   tp_btf csd:csd_function_{entry,exit} > raw_tp > fentry >
+ *              kprobe on __flush_smp_call_function_queue (queue walk)
+ *   CSD_WAIT   fentry/fexit smp_call_function_single and
+ *              smp_call_function_many_cond > kprobe/kretprobe
  *   IDLE_WAKE  tp_btf sched:sched_wake_idle_without_ipi > raw_tp
  *
  * Nothing is assumed from the kernel version: every flavour is trial-loaded
@@ -33,30 +36,57 @@
 
 static const struct tp_def tps[] = {
 	/* receive side first: attach order */
-	{ "irq_vectors", "call_function_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0, 0 },
-	{ "irq_vectors", "call_function_exit", EVK_RECEIVE, -1, 0, 0, 0 },
-	{ "irq_vectors", "call_function_single_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0, 0 },
-	{ "irq_vectors", "call_function_single_exit", EVK_RECEIVE, -1, 0, 0, 0 },
-	{ "irq_vectors", "reschedule_entry", EVK_RECEIVE, IPT_MSG_RESCHEDULE, 0, 0, 0 },
-	{ "irq_vectors", "reschedule_exit", EVK_RECEIVE, -1, 0, 0, 0 },
-	{ "irq_vectors", "irq_work_entry", EVK_RECEIVE, IPT_MSG_IRQ_WORK, 0, 0, 0 },
-	{ "irq_vectors", "irq_work_exit", EVK_RECEIVE, -1, 0, 0, 0 },
-	{ "csd", "csd_function_entry", EVK_CSD_FUNC, -1, 0, 0, 0 },
-	{ "csd", "csd_function_exit", EVK_CSD_FUNC, -1, 0, 0, 0 },
+	{ "irq_vectors", "call_function_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0, 0, NULL, NULL },
+	{ "irq_vectors", "call_function_exit", EVK_RECEIVE, -1, 0, 0, 0, NULL, NULL },
+	{ "irq_vectors", "call_function_single_entry", EVK_RECEIVE, IPT_MSG_CALL_FUNCTION, 0, 0, 0, NULL, NULL },
+	{ "irq_vectors", "call_function_single_exit", EVK_RECEIVE, -1, 0, 0, 0, NULL, NULL },
+	{ "irq_vectors", "reschedule_entry", EVK_RECEIVE, IPT_MSG_RESCHEDULE, 0, 0, 0, NULL, NULL },
+	{ "irq_vectors", "reschedule_exit", EVK_RECEIVE, -1, 0, 0, 0, NULL, NULL },
+	{ "irq_vectors", "irq_work_entry", EVK_RECEIVE, IPT_MSG_IRQ_WORK, 0, 0, 0, NULL, NULL },
+	{ "irq_vectors", "irq_work_exit", EVK_RECEIVE, -1, 0, 0, 0, NULL, NULL },
+	{ "csd", "csd_function_entry", EVK_CSD_FUNC, -1, 0, 0, 0, NULL, NULL },
+	{ "csd", "csd_function_exit", EVK_CSD_FUNC, -1, 0, 0, 0, NULL, NULL },
+	/* Kernels without csd:* (before 6.5): the queue, walked as the flush
+	 * takes it (bpf/tracepoints.bpf.c). */
+	{ "func", "__flush_smp_call_function_queue", EVK_CSD_FUNC, -1, 0, 1, 0,
+	  "walks call_single_queue as the flush starts: one entry per csd (one per "
+	  "TTWU batch), stamped then; no exit event", NULL },
 	/* send side */
-	{ "ipi", "ipi_send_cpu", EVK_SEND, -1, 1, 0, 0 },
-	{ "ipi", "ipi_send_cpumask", EVK_SEND, -1, 1, 0, 0 },
+	/* CSD_WAIT: csd_lock_wait() is always inlined; time its callers.
+	 * First of the send side, so detached last: a csd queued while its
+	 * waiter's hooks are gone would be credited to a stale wait. */
+	{ "func", "smp_call_function_single", EVK_CSD_WAIT, -1, 1, 1, 0, NULL, NULL },
+	{ "func", "smp_call_function_single", EVK_CSD_WAIT, -1, 1, 1, 1, NULL, NULL },
+	{ "func", "smp_call_function_many_cond", EVK_CSD_WAIT, -1, 1, 1, 0,
+	  "smp_call_function_many(), on_each_cpu_cond_mask() (TLB shootdowns), "
+	  "on_each_cpu_mask()", "wait" },
+	{ "func", "smp_call_function_many_cond", EVK_CSD_WAIT, -1, 1, 1, 1, NULL, "wait" },
+	/* Kernels without csd:*: single calls at generic_exec_single(), wake-ups
+	 * at __smp_call_single_queue(); smp_call_function_many_cond() queues with
+	 * an inlined llist_add() (llist_add_batch is notrace on 6.1), so its
+	 * csds are read from cfd_data at the IPI send after its loop, or at
+	 * its return when it sent none (bpf/tracepoints.bpf.c).  Before the
+	 * SEND rows: on the same functions, they run first. */
+	{ "func", "generic_exec_single", EVK_CSD_QUEUE, -1, 1, 1, 0,
+	  "smp_call_function_single{,_async}(), which inline the next", NULL },
+	{ "func", "__smp_call_single_queue", EVK_CSD_QUEUE, -1, 1, 1, 0,
+	  "wake-ups (TTWU) and other callers", NULL },
+	{ "func", "smp_call_function_many_cond", EVK_CSD_QUEUE, -1, 1, 1, 0,
+	  "marks the call; its csds are read from cfd_data as it sends", NULL },
+	{ "func", "native_send_call_func_ipi", EVK_CSD_QUEUE, -1, 1, 1, 0,
+	  "the csds of smp_call_function_many_cond(), as it sends", "csd" },
+	{ "func", "native_send_call_func_single_ipi", EVK_CSD_QUEUE, -1, 1, 1, 0,
+	  "the csds of smp_call_function_many_cond(), as it sends", "csd" },
+	{ "func", "smp_call_function_many_cond", EVK_CSD_QUEUE, -1, 1, 1, 1,
+	  "the csds of smp_call_function_many_cond() when it sent no IPI", NULL },
+	{ "ipi", "ipi_send_cpu", EVK_SEND, -1, 1, 0, 0, NULL, NULL },
+	{ "ipi", "ipi_send_cpumask", EVK_SEND, -1, 1, 0, 0, NULL, NULL },
 	/* Kernels without ipi:*: the x86 send functions (fentry, then kprobe). */
-	{ "func", "native_send_call_func_single_ipi", EVK_SEND, -1, 1, 1, 0 },
-	{ "func", "native_send_call_func_ipi", EVK_SEND, -1, 1, 1, 0 },
-	{ "func", "native_smp_send_reschedule", EVK_SEND, -1, 1, 1, 0 },
-	/* CSD_WAIT: csd_lock_wait() is always inlined; time its callers. */
-	{ "func", "smp_call_function_single", EVK_CSD_WAIT, -1, 1, 1, 0 },
-	{ "func", "smp_call_function_single", EVK_CSD_WAIT, -1, 1, 1, 1 },
-	{ "func", "smp_call_function_many", EVK_CSD_WAIT, -1, 1, 1, 0 },
-	{ "func", "smp_call_function_many", EVK_CSD_WAIT, -1, 1, 1, 1 },
-	{ "csd", "csd_queue_cpu", EVK_CSD_QUEUE, -1, 1, 0, 0 },
-	{ "sched", "sched_wake_idle_without_ipi", EVK_IDLE_WAKE, -1, 1, 0, 0 },
+	{ "func", "native_send_call_func_single_ipi", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	{ "func", "native_send_call_func_ipi", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	{ "func", "native_smp_send_reschedule", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	{ "csd", "csd_queue_cpu", EVK_CSD_QUEUE, -1, 1, 0, 0, NULL, NULL },
+	{ "sched", "sched_wake_idle_without_ipi", EVK_IDLE_WAKE, -1, 1, 0, 0, NULL, NULL },
 };
 #define NTP (sizeof(tps) / sizeof(tps[0]))
 
@@ -86,6 +116,7 @@ static const char *prog_prefix(enum flavour f, int exit)
 
 static char capbuf[16384];
 static size_t caplen;
+static char failed_prog[128];
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -95,6 +126,21 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 	va_copy(ap2, ap);
 	if (ipt_verbose && (level != LIBBPF_DEBUG || ipt_verbose > 1))
 		vfprintf(stderr, fmt, ap);
+	/* The name of a refused program, kept apart: a long verifier log can
+	 * fill capbuf before libbpf names it. */
+	if (level == LIBBPF_WARN) {
+		/* libbpf's format: "libbpf: prog '%s': failed to load: %d\n" */
+		const char *q = strstr(fmt, "prog '%s': failed to load");
+
+		/* ... with the name as the first argument */
+		if (q && strchr(fmt, '%') == q + 6) {
+			va_list ap3;
+
+			va_copy(ap3, ap);
+			snprintf(failed_prog, sizeof(failed_prog), "%s", va_arg(ap3, const char *));
+			va_end(ap3);
+		}
+	}
 	if (caplen < sizeof(capbuf) - 1) {
 		n = vsnprintf(capbuf + caplen, sizeof(capbuf) - caplen, fmt, ap2);
 		if (n > 0)
@@ -107,6 +153,7 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 static void cap_reset(void)
 {
 	caplen = 0;
+	failed_prog[0] = '\0';
 	capbuf[0] = '\0';
 }
 
@@ -138,20 +185,13 @@ static void cap_reason(char *out, size_t len)
 	free(copy);
 }
 
-/* The program libbpf names in "prog 'X': failed to load". */
+/* The program libbpf named in "prog 'X': failed to load". */
 static int cap_failed_prog(char *name, size_t len)
 {
-	const char *p = strstr(capbuf, "prog '");
-
-	for (; p; p = strstr(p + 1, "prog '")) {
-		const char *q = strchr(p + 6, '\'');
-
-		if (q && !strncmp(q, "': failed to load", 17)) {
-			snprintf(name, len, "%.*s", (int)(q - p - 6), p + 6);
-			return 0;
-		}
-	}
-	return -1;
+	if (!failed_prog[0])
+		return -1;
+	snprintf(name, len, "%s", failed_prog);
+	return 0;
 }
 
 static unsigned row_index(const char *name)
@@ -231,12 +271,18 @@ static void probe_fentry(struct plan *p)
 
 /* ---- building the plan */
 
+static void prog_name(const struct tp_def *t, enum flavour fl, char *name, size_t len)
+{
+	snprintf(name, len, "%s_%s%s%s", prog_prefix(fl, t->exit), t->name,
+		 t->variant ? "__" : "", t->variant ? t->variant : "");
+}
+
 static struct bpf_program *prog_of(struct tracepoints_bpf *s, const struct tp_def *t,
 				   enum flavour fl)
 {
 	char name[96];
 
-	snprintf(name, sizeof(name), "%s_%s", prog_prefix(fl, t->exit), t->name);
+	prog_name(t, fl, name, sizeof(name));
 	return bpf_object__find_program_by_name(s->obj, name);
 }
 
@@ -262,6 +308,8 @@ static int open_configured(struct plan *p, const struct plan_opts *o, char *err,
 	}
 	s->rodata->addr_call_func_ipi = p->addr_call_func_ipi;
 	s->rodata->nr_cpu_ids = p->ncpus;
+	s->rodata->addr_sched_ttwu_pending = p->addr_sched_ttwu_pending;
+	s->rodata->addr_cfd_data = p->addr_cfd_data;
 	if (o->cpu_filter) {
 		s->rodata->filter_on = 1;
 		for (unsigned w = 0; w < 16; w++)
@@ -293,6 +341,9 @@ static void finish_kinds(struct plan *p)
 			entry = 1;
 		if (!strcmp(r->tp->name, "csd_function_exit"))
 			exit_ = 1;
+		/* The flush walk: entries only, but every one of them. */
+		if (!strcmp(r->tp->name, "__flush_smp_call_function_queue"))
+			entry = exit_ = 1;
 	}
 	/* Both vectors flush the same queue, but a send can target either:
 	 * call-function sends are verifiable only with both hooked. */
@@ -305,6 +356,28 @@ static void finish_kinds(struct plan *p)
 		p->have_receive[IPT_MSG_CALL_FUNCTION] = n == 2;
 	}
 	p->have_csd_entry = entry && exit_;
+}
+
+/* The best flavour a function row can have here: fentry, else kprobe. */
+static void func_rung(struct plan *p, const struct plan_opts *o, struct hook_row *r)
+{
+	r->redundant = 0;
+	if (!r->exists) {
+		snprintf(r->why, sizeof(r->why), "function %s is not in this kernel", r->tp->name);
+		r->fl = FL_NONE;
+	} else if (!o->no_fentry && !p->fentry[0]) {
+		r->why[0] = '\0';
+		r->fl = FL_FENTRY;
+	} else if (!p->kprobes[0]) {
+		snprintf(r->why, sizeof(r->why), "fentry %s",
+			 o->no_fentry ? "disabled by --no-fentry" : p->fentry);
+		r->fl = FL_KPROBE;
+	} else {
+		snprintf(r->why, sizeof(r->why), "fentry %s; kprobes %s",
+			 o->no_fentry ? "disabled by --no-fentry" : p->fentry, p->kprobes);
+		r->fl = FL_NONE;
+		r->redundant = 1;
+	}
 }
 
 int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errlen)
@@ -327,6 +400,10 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 
 		if (s && !p->ksyms.restricted)
 			p->addr_call_func_ipi = s->addr;
+		s = ksyms_by_name(&p->ksyms, "sched_ttwu_pending");
+		if (s && !p->ksyms.restricted)
+			p->addr_sched_ttwu_pending = s->addr;
+		ksyms_data(&p->ksyms, "cfd_data", &p->addr_cfd_data);
 	}
 
 	vmlinux = btf__load_vmlinux_btf();
@@ -373,40 +450,27 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 			}
 		}
 	}
-	/* Function rungs stand in for the send tracepoints only where those
-	 * are missing: both at once would count every send twice. */
+	/* Function rungs stand in for tracepoints only where those are
+	 * missing: both at once would count every event twice. */
 	{
-		int send_tp = 0;
+		int tp_covers[EVK__MAX] = {0};
 
 		for (unsigned i = 0; i < NTP; i++)
-			if (!tps[i].func && tps[i].evk == EVK_SEND && p->rows[i].fl != FL_NONE)
-				send_tp = 1;
+			if (!tps[i].func && p->rows[i].fl != FL_NONE)
+				tp_covers[tps[i].evk] = 1;
 		for (unsigned i = 0; i < NTP; i++) {
 			struct hook_row *r = &p->rows[i];
 
 			if (!r->tp->func)
 				continue;
-			if (send_tp && r->tp->evk == EVK_SEND) {
-				snprintf(r->why, sizeof(r->why), "not needed: the ipi:* tracepoints "
-					 "see every send here");
+			if (tp_covers[r->tp->evk]) {
+				snprintf(r->why, sizeof(r->why), "not needed: the kernel's %s "
+					 "tracepoints see every such event here",
+					 r->tp->evk == EVK_SEND ? "ipi:*" : "csd:*");
 				r->fl = FL_NONE;
 				r->redundant = 1;
-			} else if (!r->exists) {
-				snprintf(r->why, sizeof(r->why), "function %s is not in this kernel",
-					 r->tp->name);
-				r->fl = FL_NONE;
-			} else if (!o->no_fentry && !p->fentry[0]) {
-				r->fl = FL_FENTRY;
-			} else if (!p->kprobes[0]) {
-				snprintf(r->why, sizeof(r->why), "fentry %s",
-					 o->no_fentry ? "disabled by --no-fentry" : p->fentry);
-				r->fl = FL_KPROBE;
 			} else {
-				snprintf(r->why, sizeof(r->why), "fentry %s; kprobes %s",
-					 o->no_fentry ? "disabled by --no-fentry" : p->fentry,
-					 p->kprobes);
-				r->fl = FL_NONE;
-				r->redundant = 1;
+				func_rung(p, o, r);
 			}
 		}
 	}
@@ -458,8 +522,7 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 
 			if (r->fl == FL_NONE)
 				continue;
-			snprintf(mine, sizeof(mine), "%s_%s", prog_prefix(r->fl, r->tp->exit),
-				 r->tp->name);
+			prog_name(r->tp, r->fl, mine, sizeof(mine));
 			if (strcmp(failed, mine))
 				continue;
 			cap_reason(why, sizeof(why));
@@ -629,7 +692,19 @@ static void kind_note(const struct plan *p, enum evk k, char *out, size_t len)
 
 static void row_hook(const struct hook_row *r, char *out, size_t len)
 {
-	snprintf(out, len, "%s:%s%s", r->tp->cat, r->tp->name, r->tp->exit ? " (return)" : "");
+	snprintf(out, len, "%s:%s%s%s", r->tp->cat, r->tp->name, r->tp->exit ? " (return)" : "",
+		 r->tp->variant && !strcmp(r->tp->variant, "csd") ? " (csds)" : "");
+}
+
+/* A used row says what it stands for; any other says why it is not used. */
+static const char *row_notes(const struct hook_row *r)
+{
+	static char buf[640];
+
+	if (r->fl == FL_NONE || !r->tp->about)
+		return r->why;
+	snprintf(buf, sizeof(buf), "%s%s%s", r->tp->about, r->why[0] ? "; " : "", r->why);
+	return buf;
 }
 
 void plan_print(const struct plan *p, FILE *f)
@@ -652,7 +727,7 @@ void plan_print(const struct plan *p, FILE *f)
 			any = 1;
 			row_hook(r, hook, sizeof(hook));
 			fprintf(f, "%-10s %-7s %-45s %s\n", evk_name(k), flavour_name(r->fl), hook,
-				r->why);
+				row_notes(r));
 		}
 		kind_note(p, k, note, sizeof(note));
 		if (!any || note[0])
@@ -705,6 +780,8 @@ void plan_json(const struct plan *p, struct json *j)
 		json_kstr(j, "rung", flavour_name(r->fl));
 		json_kbool(j, "present", r->exists);
 		json_kstr(j, "why", r->why);
+		if (r->fl != FL_NONE && r->tp->about)
+			json_kstr(j, "about", r->tp->about);
 		json_obj_end(j);
 	}
 	for (int k = 0; k < EVK__MAX; k++) {

@@ -29,6 +29,9 @@ struct tp_def {
 	int send_side;		/* attached after every receive-side hook */
 	int func;		/* a kernel function (fentry/kprobe), not a tracepoint */
 	int exit;		/* ... hooked at its return (fexit/kretprobe) */
+	const char *about;	/* what the row stands for, shown when used */
+	const char *variant;	/* a second program on the same function:
+				 * named <prefix>_<name>__<variant> */
 };
 
 struct hook_row {
@@ -62,6 +65,8 @@ struct plan {
 	int have_receive[IPT_MSG__MAX];
 	int have_csd_entry;
 	uint64_t addr_call_func_ipi;
+	uint64_t addr_sched_ttwu_pending;	/* what a TTWU csd runs */
+	uint64_t addr_cfd_data;			/* kallsyms: needs KALLSYMS_ALL */
 	/* /proc/kallsyms, read once: the ladder checks function rungs in it,
 	 * record symbolizes with it.  ksyms_ok: it could be read. */
 	struct ksyms ksyms;

@@ -340,6 +340,26 @@ static void output_text(const struct report *rp, FILE *f)
 			}
 		}
 
+	{
+		size_t nw;
+		uint64_t dropped;
+		const struct corr_wait_fn *w = corr_wait_fns(rp->c, &nw, &dropped);
+
+		if (nw)
+			fprintf(f, "\ncsd_lock_wait() until the target ran the csd (us)  %8s %9s %9s %9s\n",
+				"count", "p50", "p99", "max");
+		for (size_t i = 0; i < nw; i++) {
+			char fn[160];
+
+			ksyms_fmt(rp->ks, w[i].func, fn, sizeof(fn));
+			fprintf(f, "  %3u waits for %-3u %-32.32s ", w[i].waiter, w[i].target, fn);
+			print_lat(f, &w[i].lat);
+			fputc('\n', f);
+		}
+		if (dropped)
+			fprintf(f, "  (%" PRIu64 " more waits on other functions, not listed)\n", dropped);
+	}
+
 	an = corr_anomalies(rp->c, &nan);
 	fprintf(f, "\nAnomalies: %zu%s\n", nan, nan ? "" : " (none)");
 	for (size_t i = 0; i < nan; i++) {
@@ -543,6 +563,25 @@ static void output_json(const struct report *rp, FILE *f)
 			}
 		}
 	json_arr_end(&j);
+
+	{
+		size_t nw;
+		uint64_t dropped;
+		const struct corr_wait_fn *w = corr_wait_fns(rp->c, &nw, &dropped);
+
+		json_key(&j, "csd_waits");
+		json_arr_begin(&j);
+		for (size_t i = 0; i < nw; i++) {
+			json_obj_begin(&j);
+			json_ku64(&j, "waiter", w[i].waiter);
+			json_ku64(&j, "target", w[i].target);
+			json_kstr(&j, "func", ksyms_fmt(rp->ks, w[i].func, buf, sizeof(buf)));
+			json_lat(&j, &w[i].lat);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_ku64(&j, "csd_waits_not_listed", dropped);
+	}
 
 	json_key(&j, "interrupts");
 	json_arr_begin(&j);

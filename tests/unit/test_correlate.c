@@ -670,6 +670,44 @@ static void waiters(void)
 	corr_free(c);
 }
 
+/* A wait for several CPUs (membarrier's smp_call_function_many): with the
+ * csd queue events it is split per target, until each ran its csd, and
+ * named by function; a waiter still spinning at the end names the target
+ * whose csd never ran, not the first one. */
+static void waits_per_target(void)
+{
+	struct corr *c = mk(4);
+	const struct corr_wait_fn *w;
+	const struct corr_anomaly *a;
+	size_t n;
+
+	ev(c, IPT_EV_CSD_WAIT_BEGIN, 1 * MS, 0, IPT_NO_CPU, 0, 0, 0);
+	QUEUE(c, 1 * MS + 1 * US, 0, 1, IPT_CSD_TYPE_SYNC, 0x10);
+	QUEUE(c, 1 * MS + 2 * US, 0, 2, IPT_CSD_TYPE_SYNC, 0x20);
+	ENTRY(c, 1 * MS + 30 * US, 1, F_MB, 0x10);
+	ENTRY(c, 1 * MS + 50 * US, 2, F_MB, 0x20);
+	ev(c, IPT_EV_CSD_WAIT_END, 1 * MS + 60 * US, 0, IPT_NO_CPU, 0, 0, 0);
+	/* CPU 3 waits for 1 and 2; 2 never runs it. */
+	ev(c, IPT_EV_CSD_WAIT_BEGIN, 2 * S, 3, IPT_NO_CPU, 0, 0, 0);
+	QUEUE(c, 2 * S + 1 * US, 3, 1, IPT_CSD_TYPE_SYNC, 0x30);
+	QUEUE(c, 2 * S + 2 * US, 3, 2, IPT_CSD_TYPE_SYNC, 0x40);
+	ENTRY(c, 2 * S + 40 * US, 1, F_MB, 0x30);
+	corr_finish(c, 4 * S);
+	CHECK_EQ(corr_pair(c, 0, 1)->wait.count, 1);
+	CHECK_EQ(corr_pair(c, 0, 1)->wait.max, 30 * US);
+	CHECK_EQ(corr_pair(c, 0, 2)->wait.max, 50 * US);
+	CHECK_EQ(corr_cpu(c, 0)->wait.count, 1);
+	CHECK_EQ(corr_cpu(c, 0)->wait.max, 60 * US);
+	w = corr_wait_fns(c, &n, NULL);
+	CHECK_EQ(n, 3);
+	CHECK(n == 3 && w[0].waiter == 0 && w[0].target == 1 && w[0].func == F_MB, "by function");
+	a = corr_anomalies(c, &n);
+	CHECK_EQ(n, 2);	/* the waiter, and the csd 2 never ran */
+	for (size_t i = 0; i < n; i++)
+		CHECK(a[i].kind == CORR_A_STUCK_CSD && a[i].src == 3 && a[i].dst == 2 &&
+		      a[i].func == F_MB, "stuck: %u -> %u", a[i].src, a[i].dst);
+	corr_free(c);
+}
 
 /* Each send lands in exactly one outcome: matched, undelivered, uncertain,
  * unverifiable or in flight.  With --threshold below --grace a send flagged
@@ -802,6 +840,6 @@ UNIT_MAIN(CASE(basic_match), CASE(coalescing), CASE(real_loss_flagged),
 	  CASE(late_lost_record), CASE(young_sends_not_folded), CASE(kernel_counted_more),
 	  CASE(before_start_not_judged), CASE(recursion_window),
 	  CASE(async_csd_reuse_after_lost_entry), CASE(never_demuxed_then_taken),
-	  CASE(empty_demux_margin), CASE(reschedule_is_no_flush), CASE(waiters),
+	  CASE(empty_demux_margin), CASE(reschedule_is_no_flush), CASE(waiters), CASE(waits_per_target),
 	  CASE(outcomes_add_up), CASE(late_but_receiving_is_never_demuxed),
 	  CASE(links_reported))
