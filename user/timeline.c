@@ -860,36 +860,80 @@ struct slices {
 #define MAX_DEPTH 64
 #define HANDLER_GAP_NS 1000000ull	/* 1 ms */
 
+struct open_span {
+	uint32_t what;		/* S_* */
+	size_t ev;		/* the opening event */
+	uint64_t inner;		/* last handler event seen inside it */
+};
+
+struct lane_stack {
+	struct open_span s[MAX_DEPTH];
+	unsigned depth;
+};
+
+static void add_slice(const struct tl *t, struct slices *out, unsigned lane, unsigned depth,
+		      const struct open_span *o, uint64_t end)
+{
+	if (out->n == out->cap) {
+		out->cap = out->cap ? out->cap * 2 : 256;
+		out->s = xrealloc(out->s, out->cap * sizeof(*out->s));
+	}
+	out->s[out->n] = (struct slice){
+		.ts = t->ev[o->ev].e.ts, .end = end, .cpu = t->lane_cpu[lane], .depth = depth,
+		.what = o->what, .ev = o->ev, .order = out->n,
+	};
+	out->n++;
+}
+
+/*
+ * Close `lane`'s spans from the top down to depth d.  Each ends at `at` (an
+ * exit event's time) if `explicit`, else at the last handler event seen in
+ * it, or at `at` for a csd_lock_wait() spin (the window's end); never before
+ * a span it encloses ended.  What stays open lasted at least that long.
+ */
+static void close_down_to(const struct tl *t, struct slices *out, struct lane_stack *st,
+			  unsigned lane, unsigned d, uint64_t at, int explicit)
+{
+	uint64_t floor = 0;
+
+	while (st->depth > d) {
+		const struct open_span *o = &st->s[--st->depth];
+		uint64_t end = explicit || o->what == S_WAIT ? at : o->inner;
+
+		if (end < floor)
+			end = floor;
+		add_slice(t, out, lane, st->depth, o, end);
+		floor = end;
+	}
+	for (unsigned k = 0; k < st->depth; k++)
+		if (st->s[k].inner < floor)
+			st->s[k].inner = floor;
+}
+
+/* Depth of the lowest open span of a kind in `mask` (bits 1 << S_*), or -1. */
+static int lowest_open(const struct lane_stack *st, unsigned mask)
+{
+	for (unsigned d = 0; d < st->depth; d++)
+		if (mask & (1u << st->s[d].what))
+			return (int)d;
+	return -1;
+}
+
 static void build_slices(const struct tl *t, struct slices *out)
 {
-	struct open {
-		uint32_t what;
-		size_t ev;
-		uint64_t inner;	/* last handler event seen inside it */
-	} (*stack)[MAX_DEPTH] = xcalloc(t->nlanes ? t->nlanes : 1, sizeof(*stack));
-	unsigned *depth = xcalloc(t->nlanes ? t->nlanes : 1, sizeof(unsigned));
+	struct lane_stack *st = xcalloc(t->nlanes ? t->nlanes : 1, sizeof(*st));
 
 	memset(out, 0, sizeof(*out));
-#define EMIT_SLICE(lane, d, uptoTs) do {					\
-		if (out->n == out->cap) {					\
-			out->cap = out->cap ? out->cap * 2 : 256;		\
-			out->s = xrealloc(out->s, out->cap * sizeof(*out->s));	\
-		}								\
-		out->s[out->n] = (struct slice){				\
-			.ts = t->ev[stack[lane][d].ev].e.ts, .end = (uptoTs),	\
-			.cpu = t->lane_cpu[lane], .depth = (d),			\
-			.what = stack[lane][d].what, .ev = stack[lane][d].ev,	\
-			.order = out->n,					\
-		};								\
-		out->n++;							\
-	} while (0)
 	for (size_t i = 0; i < t->nev; i++) {
 		const struct ipt_event *e = &t->ev[i].e;
 		int lane = e->cpu < t->ncpus ? t->lane_of[e->cpu] : -1;
 		uint32_t open = 0, close = 0;
+		struct lane_stack *ls;
+		int d;
 
 		if (lane < 0 || e->type == IPT_EV_LOST)
 			continue;
+		ls = &st[lane];
 		switch (e->type) {
 		case IPT_EV_IPI_ENTRY: open = S_IPI; break;
 		case IPT_EV_CSD_FUNC_ENTRY: open = S_FN; break;
@@ -900,67 +944,45 @@ static void build_slices(const struct tl *t, struct slices *out)
 		}
 		/* Handlers run with interrupts off: nothing else happens on their
 		 * CPU while they run.  One still open when an event comes more than
-		 * HANDLER_GAP_NS after the last event seen in it has lost its exit:
-		 * it ended there. */
-		for (int d = 0; d < (int)depth[lane]; d++) {
-			if (stack[lane][d].what == S_WAIT ||
-			    stack[lane][d].inner + HANDLER_GAP_NS >= e->ts)
-				continue;
-			while ((int)depth[lane] > d) {
-				depth[lane]--;
-				EMIT_SLICE(lane, depth[lane], stack[lane][depth[lane]].inner);
+		 * HANDLER_GAP_NS after the last event seen in it has lost its exit
+		 * (seen on 6.18: csd_function_exit missing for the last csds while
+		 * record detaches): it ended there. */
+		for (d = 0; d < (int)ls->depth; d++)
+			if (ls->s[d].what != S_WAIT && ls->s[d].inner + HANDLER_GAP_NS < e->ts) {
+				close_down_to(t, out, ls, lane, d, 0, 0);
+				break;
 			}
-			break;
-		}
-		if (open == S_IPI && e->kind != IPT_MSG_NMI) {
-			/* IPI handlers run with interrupts off: one still open has
-			 * lost its exit event.  It ended by the last event seen in it. */
-			int d;
-
-			for (d = (int)depth[lane] - 1; d >= 0 && stack[lane][d].what != S_IPI; d--)
-				;
-			while (d >= 0 && (int)depth[lane] > d) {
-				depth[lane]--;
-				EMIT_SLICE(lane, depth[lane], stack[lane][depth[lane]].inner);
-			}
-		}
+		/* For the same reason an IPI handler never starts inside another
+		 * one or inside a csd function (NMIs excepted), and csd functions
+		 * never nest: what is open there has lost its exit. */
+		if (open == S_IPI && e->kind != IPT_MSG_NMI)
+			d = lowest_open(ls, 1u << S_IPI | 1u << S_FN);
+		else if (open == S_FN)
+			d = lowest_open(ls, 1u << S_FN);
+		else
+			d = -1;
+		if (d >= 0)
+			close_down_to(t, out, ls, lane, d, 0, 0);
 		if (e->type == IPT_EV_DEMUX || e->type == IPT_EV_CSD_FUNC_ENTRY ||
 		    e->type == IPT_EV_CSD_FUNC_EXIT)
-			for (unsigned d = 0; d < depth[lane]; d++)
-				stack[lane][d].inner = e->ts;
-		if (open && depth[lane] < MAX_DEPTH) {
-			stack[lane][depth[lane]++] = (struct open){ open, i, e->ts };
+			for (unsigned k = 0; k < ls->depth; k++)
+				if (ls->s[k].inner < e->ts)
+					ls->s[k].inner = e->ts;
+		if (open && ls->depth < MAX_DEPTH) {
+			ls->s[ls->depth++] = (struct open_span){ open, i, e->ts };
 		} else if (close) {
-			int d;
-
-			for (d = (int)depth[lane] - 1; d >= 0 && stack[lane][d].what != close; d--)
+			for (d = (int)ls->depth - 1; d >= 0 && ls->s[d].what != close; d--)
 				;
-			if (d < 0)
-				continue;	/* its start is before the window */
-			while ((int)depth[lane] > d) {
-				depth[lane]--;
-				EMIT_SLICE(lane, depth[lane], e->ts);
-			}
+			if (d >= 0)	/* else its start is before the window */
+				close_down_to(t, out, ls, lane, d, e->ts, 1);
 		}
 	}
 	/* Open at the window's end: a csd_lock_wait() spin lasts to the end (a
 	 * stuck one does); a handler without its exit ends with the last
 	 * handler event seen in it (its exit may be past the window, or lost). */
-	for (unsigned l = 0; l < t->nlanes; l++) {
-		int any_wait = 0;
-
-		for (unsigned d = 0; d < depth[l]; d++)
-			any_wait |= stack[l][d].what == S_WAIT;
-		while (depth[l]) {
-			depth[l]--;
-			EMIT_SLICE(l, depth[l], any_wait ? t->to : stack[l][depth[l]].inner);
-			if (stack[l][depth[l]].what == S_WAIT)
-				any_wait = 0;
-		}
-	}
-#undef EMIT_SLICE
-	free(stack);
-	free(depth);
+	for (unsigned l = 0; l < t->nlanes; l++)
+		close_down_to(t, out, &st[l], l, 0, t->to, 0);
+	free(st);
 }
 
 static int cmp_slice(const void *a, const void *b)
