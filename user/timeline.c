@@ -231,8 +231,10 @@ static void resolve_links(struct tl *t)
 {
 	size_t *order;
 
-	qsort(t->ev, t->nev, sizeof(*t->ev), cmp_ev);
-	qsort(t->lk, t->nlk, sizeof(*t->lk), cmp_link);
+	if (t->nev)
+		qsort(t->ev, t->nev, sizeof(*t->ev), cmp_ev);
+	if (t->nlk)
+		qsort(t->lk, t->nlk, sizeof(*t->lk), cmp_link);
 	for (size_t i = 0; i < t->nlk; i++) {
 		struct tl_link *k = &t->lk[i];
 		uint32_t from_type = k->l.kind == CORR_L_IPI ? IPT_EV_SEND : IPT_EV_CSD_QUEUE;
@@ -1044,7 +1046,8 @@ static void output_perfetto(const struct tl *t, FILE *f)
 	const struct corr_anomaly *an = corr_anomalies(report_corr(t->rp), &na);
 
 	build_slices(t, &sl);
-	qsort(sl.s, sl.n, sizeof(*sl.s), cmp_slice);
+	if (sl.n)
+		qsort(sl.s, sl.n, sizeof(*sl.s), cmp_slice);
 	fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", f);
 	pf_begin(f, &first);
 	fputs("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{\"name\":\"ipitrace ", f);
