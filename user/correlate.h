@@ -134,6 +134,9 @@ struct corr_opts {
 	/* Every hook attached (record's start): sends and queues before it are
 	 * never judged, receives before it never counted as unmatched. */
 	uint64_t start_ns;
+	/* Hooks began to detach (record's end; 0: never): a csd entry after it
+	 * whose queue was not seen is not counted as unmatched. */
+	uint64_t stop_ns;
 };
 
 void corr_opts_default(struct corr_opts *o, unsigned ncpus);

@@ -707,6 +707,7 @@ int cmd_report(int argc, char **argv)
 		co.wide_to = t1 + IRQ_MARGIN < rp.end_ns ? t1 + IRQ_MARGIN : rp.end_ns;
 	}
 	co.start_ns = rp.start_ns;
+	co.stop_ns = rp.end_ns;
 
 	rp.c = corr_new(&co);
 	while ((rc = rec_next_events(rp.r, &ev, &n, err, sizeof(err))) > 0)
