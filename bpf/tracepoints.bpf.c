@@ -301,11 +301,12 @@ int BPF_KRETPROBE(kretprobe_smp_call_function_many_cond__wait)
  *    smp_call_function_many_cond() queues its per-CPU csds with an inlined
  *    llist_add(), and llist_add_batch() is notrace there (not in
  *    available_filter_functions; "Could not probe notrace function"), so
- *    those are read from the sender's cfd_data once the loop is done: at
+ *    those are read from the sender's cfd_data once the loop is done, at
  *    the IPI send that follows it (cfd->cpumask then holds exactly the CPUs
- *    queued, after cond_func), or at the function's return when every
- *    queue was already non-empty and no IPI was sent (stamped then with the
- *    function's start).
+ *    queued, after cond_func).  When every target's queue was already
+ *    non-empty no IPI is sent, and those csds are seen only when they run:
+ *    cfd->cpumask cannot tell, at the return, whether this call queued
+ *    anything (it is left stale when no remote CPU was asked).
  *  - Execution.  Every flush (the call-function IPIs, the idle loop, CPU
  *    hotplug) is __flush_smp_call_function_queue(), which takes this CPU's
  *    whole call_single_queue with an inlined llist_del_all().  At its entry
@@ -466,7 +467,7 @@ static long cfd_one(__u32 cpu, void *data)
 }
 
 /* Emit this CPU's cfd csds once per smp_call_function_many_cond() call. */
-static __always_inline int many_emit(int at_return)
+static __always_inline int many_emit(void)
 {
 	__u32 zero = 0;
 	struct many_state *st = bpf_map_lookup_elem(&many, &zero);
@@ -495,7 +496,7 @@ static __always_inline int many_emit(int at_return)
 	else
 		return 0;
 	cw.mask = m;
-	cw.ts = at_return ? st->ts : bpf_ktime_get_ns();
+	cw.ts = bpf_ktime_get_ns();
 	bpf_loop(nr_cpu_ids, cfd_one, &cw, 0);
 	return 0;
 }
@@ -517,10 +518,20 @@ int BPF_PROG(fentry_smp_call_function_many_cond)
 {
 	return many_begin();
 }
+static __always_inline int many_end(void)
+{
+	__u32 zero = 0;
+	struct many_state *st = bpf_map_lookup_elem(&many, &zero);
+
+	if (st)
+		st->active = 0;
+	return 0;
+}
+
 SEC("fexit/smp_call_function_many_cond")
 int BPF_PROG(fexit_smp_call_function_many_cond)
 {
-	return many_emit(1);
+	return many_end();
 }
 SEC("kprobe/smp_call_function_many_cond")
 int BPF_KPROBE(kprobe_smp_call_function_many_cond)
@@ -530,7 +541,7 @@ int BPF_KPROBE(kprobe_smp_call_function_many_cond)
 SEC("kretprobe/smp_call_function_many_cond")
 int BPF_KRETPROBE(kretprobe_smp_call_function_many_cond)
 {
-	return many_emit(1);
+	return many_end();
 }
 
 struct flush_walk {
@@ -584,20 +595,20 @@ int BPF_KPROBE(kprobe___flush_smp_call_function_queue)
 SEC("fentry/native_send_call_func_ipi")
 int BPF_PROG(fentry_native_send_call_func_ipi__csd)
 {
-	return many_emit(0);
+	return many_emit();
 }
 SEC("kprobe/native_send_call_func_ipi")
 int BPF_KPROBE(kprobe_native_send_call_func_ipi__csd)
 {
-	return many_emit(0);
+	return many_emit();
 }
 SEC("fentry/native_send_call_func_single_ipi")
 int BPF_PROG(fentry_native_send_call_func_single_ipi__csd)
 {
-	return many_emit(0);
+	return many_emit();
 }
 SEC("kprobe/native_send_call_func_single_ipi")
 int BPF_KPROBE(kprobe_native_send_call_func_single_ipi__csd)
 {
-	return many_emit(0);
+	return many_emit();
 }

@@ -646,7 +646,9 @@ static void csd_done_skewed(struct corr *c, uint32_t i)
 	     c->pool[i].early, 0, 1);
 	lat_add(&pair(c, c->pool[i].src, c->pool[i].dst)->csd, 0);
 	c->cnt.csd_executed++;
-	c->cnt.csd_unmatched_entries--;
+	/* Its entry was counted unmatched, unless after stop_ns. */
+	if (!c->o.stop_ns || c->pool[i].early <= c->o.stop_ns)
+		c->cnt.csd_unmatched_entries--;
 	c->cnt.skewed++;
 	pcsd_remove(c, i);
 }
@@ -753,6 +755,13 @@ static void csd_complete(struct corr *c, uint32_t i, uint64_t ts)
 	struct cpu_state *s = &c->cpu[p->dst];
 	uint64_t lat = ts > p->ts ? ts - p->ts : 0;
 
+	/* Queued while hooks were being attached: not judged, not timed (its
+	 * own run may have been missed, so this "run" can be a later use's). */
+	if (p->ts < c->o.start_ns) {
+		c->cnt.csd_executed++;
+		pcsd_remove(c, i);
+		return;
+	}
 	lat_add(&pair(c, p->src, p->dst)->csd, lat);
 	link(c, CORR_L_CSD, p->type, p->src, p->dst, p->ts, ts, c->cur_type, 0);
 	if (p->wait_from && ts >= p->wait_from) {
@@ -911,7 +920,8 @@ static void on_csd_entry(struct corr *c, const struct ipt_event *e, uint64_t key
 		 * queue is stamped a little later (skew): hold it for skew_ns. */
 		if (e->ts < c->o.start_ns)
 			return;
-		c->cnt.csd_unmatched_entries++;
+		if (!c->o.stop_ns || e->ts <= c->o.stop_ns)
+			c->cnt.csd_unmatched_entries++;
 		s->early_csd[s->early_csd_next] = (struct early_csd){ e->csd, e->ts ? e->ts : 1 };
 		s->early_csd_next = (s->early_csd_next + 1) % EARLY_CSD;
 		return;

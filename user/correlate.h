@@ -158,6 +158,9 @@ struct corr_opts {
 	/* Every hook attached (record's start): sends and queues before it are
 	 * never judged, receives before it never counted as unmatched. */
 	uint64_t start_ns;
+	/* Hooks began to detach (record's end; 0: never): a csd entry after it
+	 * whose queue was not seen is not counted as unmatched. */
+	uint64_t stop_ns;
 	/* Optional: called for every pairing as it is made (NULL: none). */
 	corr_link_fn on_link;
 	void *link_ctx;

@@ -64,8 +64,8 @@ static const struct tp_def tps[] = {
 	/* Kernels without csd:*: single calls at generic_exec_single(), wake-ups
 	 * at __smp_call_single_queue(); smp_call_function_many_cond() queues with
 	 * an inlined llist_add() (llist_add_batch is notrace on 6.1), so its
-	 * csds are read from cfd_data at the IPI send after its loop, or at
-	 * its return when it sent none (bpf/tracepoints.bpf.c).  Before the
+	 * csds are read from cfd_data at the IPI send after its loop
+	 * (bpf/tracepoints.bpf.c).  Before the
 	 * SEND rows: on the same functions, they run first. */
 	{ "func", "generic_exec_single", EVK_CSD_QUEUE, -1, 1, 1, 0,
 	  "smp_call_function_single{,_async}(), which inline the next", NULL },
@@ -78,7 +78,7 @@ static const struct tp_def tps[] = {
 	{ "func", "native_send_call_func_single_ipi", EVK_CSD_QUEUE, -1, 1, 1, 0,
 	  "the csds of smp_call_function_many_cond(), as it sends", "csd" },
 	{ "func", "smp_call_function_many_cond", EVK_CSD_QUEUE, -1, 1, 1, 1,
-	  "the csds of smp_call_function_many_cond() when it sent no IPI", NULL },
+	  "ends the mark", NULL },
 	{ "ipi", "ipi_send_cpu", EVK_SEND, -1, 1, 0, 0, NULL, NULL },
 	{ "ipi", "ipi_send_cpumask", EVK_SEND, -1, 1, 0, 0, NULL, NULL },
 	/* Kernels without ipi:*: the x86 send functions (fentry, then kprobe). */

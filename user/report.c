@@ -751,6 +751,7 @@ struct report *report_run(const char *path, const struct report_params *prm, int
 		co.wide_to = t1 + IRQ_MARGIN < rp->end_ns ? t1 + IRQ_MARGIN : rp->end_ns;
 	}
 	co.start_ns = rp->start_ns;
+	co.stop_ns = rp->end_ns;
 	co.on_link = prm->on_link;
 	co.link_ctx = prm->link_ctx;
 

@@ -1,31 +1,46 @@
 # Debian 12's x86-64 kernel (6.1, cloud), booted under qemu TCG with 4 CPUs:
 # the ladder must see a pre-6.5 kernel as it is (no ipi:* or csd:*
 # tracepoints; BTF, fentry and kprobes available; receive side through
-# irq_vectors:*; the send side on fentry, or kprobes with --no-fentry), the
-# receive side must match the guest kernel's own /proc/interrupts, and
-# every send must be matched to its receive, on both send rungs.
+# irq_vectors:*; send, csd queue, csd execution and csd waits on fentry, or
+# kprobes with --no-fentry), the receive side must match the guest kernel's
+# own /proc/interrupts, every send and every csd must be matched, and the
+# csd_lock_wait() spins must come out per (waiter, target, function).
 . "$TESTLIB"
 . "$ROOT/tests/vm/harness.inc"
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 missing (make deps installs qemu-system-x86)"
 [ -x "$ROOT/$BUILD/static/ipitrace" ] || fail "build/static/ipitrace not built (make all)"
 vm_kernel x86-6.1
 
+# Attaching some thirty fentry/kprobe programs takes seconds under TCG
+# (text_poke_bp syncs every CPU per patch), so each recording is started
+# first and the loads only once it says it is recording (all hooks on).
 cat >"$T/guest.sh" <<'GUEST'
 ipitrace probe --json >/out/probe.json; echo "probe exit $?"
 ipitrace probe --no-fentry --json >/out/probe-kp.json; echo "probe-kp exit $?"
 ipitrace probe
+# rec NAME OPTS: record 5 s in the background; returns once it is on.
+rec() {
+	ipitrace record -d 5 $2 -o /out/$1.ipit 2>/out/$1.err &
+	REC=$!
+	i=0
+	while ! grep -q 'recording to' /out/$1.err; do
+		i=$((i + 1)); [ $i -gt 600 ] && { echo "record $1 never started"; cat /out/$1.err; return 1; }
+		sleep 0.1
+	done
+}
 for rung in fentry kprobe; do
 	opt=; [ $rung = kprobe ] && opt=--no-fentry
-	ipistorm -q -d 5 -c 0 -t 1 membarrier >/out/storm-$rung.txt &
-	sleep 1
-	ipitrace record -q -d 3 $opt -o /out/mb-$rung.ipit; echo "record $rung exit $?"
+	# Synchronous cross-calls: membarrier 0 -> 1 and TLB shootdowns 2 -> 3.
+	rec sync-$rung "$opt"
+	ipistorm -q -d 3 -c 0 -t 1 membarrier >/out/storm-mb-$rung.txt &
+	ipistorm -q -d 3 -c 2 -t 3 tlb >/out/storm-tlb-$rung.txt &
+	wait $REC; echo "record sync-$rung exit $?"
 	wait
-done
-for rung in fentry kprobe; do
-	opt=; [ $rung = kprobe ] && opt=--no-fentry
-	ipistorm -q -d 4 -c 2 -t 3 wakeup >/out/storm-wakeup-$rung.txt &
-	sleep 1
-	ipitrace record -q -d 2 $opt -o /out/wakeup-$rung.ipit; echo "record wakeup-$rung exit $?"
+	# Wake-ups across CPUs, every CPU sending: 0 <-> 1 and 2 <-> 3.
+	rec wakeup-$rung "$opt"
+	ipistorm -q -d 3 -c 0 -t 1 wakeup >/out/storm-w01-$rung.txt &
+	ipistorm -q -d 3 -c 2 -t 3 wakeup >/out/storm-w23-$rung.txt &
+	wait $REC; echo "record wakeup-$rung exit $?"
 	wait
 done
 cat /out/storm-*.txt
@@ -33,7 +48,7 @@ GUEST
 vm_run x86-6.1 "$T/guest.sh"
 [ "$VM_RC" = 0 ] || fail "guest script exited $VM_RC"
 grep -q "probe exit 0" "$T/out/guest.log" || fail "probe failed in the guest"
-for r in fentry kprobe wakeup-fentry wakeup-kprobe; do
+for r in sync-fentry wakeup-fentry sync-kprobe wakeup-kprobe; do
 	grep -q "record $r exit 0" "$T/out/guest.log" || fail "record ($r) failed in the guest"
 done
 
@@ -49,55 +64,69 @@ done
 for h in irq_vectors:call_function_single_entry irq_vectors:call_function_entry irq_vectors:reschedule_entry; do
 	[ "$(hook $h)" = "true tp_btf" ] || fail "$h on 6.1: $(hook $h)"
 done
-# Without ipi:*, the send side falls to the x86 send functions: fentry, or
-# kprobes when fentry is disabled (the reason says so).
-for f in native_send_call_func_single_ipi native_send_call_func_ipi native_smp_send_reschedule; do
-	[ "$(hook func:$f)" = "true fentry" ] || fail "func:$f on 6.1: $(hook func:$f)"
-	jq -e --arg h "func:$f" '.hooks[] | select(.hook == $h) | .rung == "kprobe" and (.why | test("--no-fentry"))' \
-		"$T/out/probe-kp.json" >/dev/null || fail "func:$f with --no-fentry: not on kprobe"
+# Without ipi:* and csd:*, send, csd queue, csd execution and csd waits fall
+# to kernel functions: fentry, or kprobes when fentry is disabled (the
+# reason says so).
+for h in func:native_send_call_func_single_ipi func:native_send_call_func_ipi \
+	 func:native_smp_send_reschedule \
+	 func:generic_exec_single func:__smp_call_single_queue func:smp_call_function_many_cond \
+	 "func:native_send_call_func_ipi (csds)" "func:smp_call_function_many_cond (return)" \
+	 func:__flush_smp_call_function_queue \
+	 func:smp_call_function_single "func:smp_call_function_single (return)"; do
+	[ "$(hook "$h" | sort -u)" = "true fentry" ] || fail "$h on 6.1: $(hook "$h")"
+	jq -e --arg h "$h" '[.hooks[] | select(.hook == $h) | .rung == "kprobe" and (.why | test("--no-fentry"))] | all' \
+		"$T/out/probe-kp.json" >/dev/null || fail "$h with --no-fentry: not on kprobe"
 done
-# CSD_WAIT: csd_lock_wait() is inlined; its callers are timed at entry and
-# return.
-for h in "func:smp_call_function_single" "func:smp_call_function_single (return)" \
-	 "func:smp_call_function_many" "func:smp_call_function_many (return)"; do
-	[ "$(hook "$h")" = "true fentry" ] || fail "$h on 6.1: $(hook "$h")"
-	jq -e --arg h "$h" '.hooks[] | select(.hook == $h) | .rung == "kprobe"' "$T/out/probe-kp.json" \
-		>/dev/null || fail "$h with --no-fentry: not on kprobe"
-done
+expect_json "$P" '[.hooks[] | select(.event == "CSD_QUEUE" and .rung == "fentry")] | length == 6' \
+	"six CSD_QUEUE function rungs"
 
 for r in fentry kprobe; do
-	"$IPITRACE" report "$T/out/mb-$r.ipit" | head -12
-	"$IPITRACE" report --json "$T/out/mb-$r.ipit" >"$T/$r.json" || fail "report of the $r recording"
-	expect_json "$T/$r.json" '.recording.kernel | startswith("6.1.")'
-	expect_json "$T/$r.json" '.recording.plan | test("SEND +'$r' +func:native_send_call_func_single_ipi")' \
-		"$r: the recording's plan names the $r rung"
-	expect_healthy "$T/$r.json" "$r: "
-	# The send side on the function rung, matched to the receive side.
-	# Single-threaded TCG shares one host thread between the caller and the
-	# spinning partner: the ping-pong rate varies (38 to 373 IPIs to CPU 1
-	# in 3 s seen), so only a floor here; volume is checked with wake-ups.
-	expect_json "$T/$r.json" '.ipi.sent > 10' "$r: sends traced"
-	# membarrier, on CPU 0, waits in smp_call_function_many().
-	expect_json "$T/$r.json" '.per_cpu[0].csd_wait_ns.count > 3' "$r: CSD waits on CPU 0 timed (a rate TCG makes uneven: 24 to 392 seen)"
-	expect_json "$T/$r.json" '.per_cpu[0].csd_wait_ns.p50_ns > 0' "$r: CSD wait latencies"
-	jq -c '{rung: "'$r'", csd_wait_cpu0: .per_cpu[0].csd_wait_ns | {count, p50_ns, p99_ns, max_ns}}' "$T/$r.json"
-	expect_json "$T/$r.json" '.ipi.undelivered == 0' "$r: no undelivered IPI"
-	expect_json "$T/$r.json" '.ipi.matched + .ipi.in_flight_at_end + .ipi.unverifiable + .ipi.uncertain == .ipi.sent' \
-		"$r: every send matched"
-	jq -c '{rung: "'$r'", sent: .ipi.sent, matched: .ipi.matched, cal: [.interrupts[] | select(.row == "CAL") | "\(.cpu):\(.kernel)/\(.traced)"]}' "$T/$r.json"
+	J=$T/sync-$r.json
+	"$IPITRACE" report "$T/out/sync-$r.ipit" | sed -n '1,6p;/csd_lock_wait/,/^$/p'
+	"$IPITRACE" report --json "$T/out/sync-$r.ipit" >"$J" || fail "report of sync-$r"
+	expect_json "$J" '.recording.kernel | startswith("6.1.")'
+	expect_json "$J" '.recording.plan | test("CSD_QUEUE +'$r' +func:generic_exec_single")' \
+		"sync-$r: the recording's plan names the $r rung"
+	expect_healthy "$J" "sync-$r: "
+	expect_json "$J" '.ipi.undelivered == 0' "sync-$r: no undelivered IPI"
+	expect_json "$J" '.ipi.matched + .ipi.in_flight_at_end + .ipi.unverifiable + .ipi.uncertain == .ipi.sent' \
+		"sync-$r: every send matched"
+	# Every csd queued was seen to run; entries with no queue event are only
+	# the few csds queued before the hooks were on.
+	expect_json "$J" '.csd.queued > 300 and .csd.stuck == 0 and .csd.in_flight_at_end < 10' "sync-$r: csds traced"
+	expect_json "$J" '.csd.executed + .csd.in_flight_at_end + .csd.uncertain == .csd.queued' \
+		"sync-$r: every csd queued ran"
+	expect_json "$J" '.csd.entries_without_queue < .csd.queued / 20' "sync-$r: entries match their queue events"
+	expect_json "$J" '.csd.entry_not_seen < .csd.executed / 20' "sync-$r: queue events match their entries"
+	# The waits, per (waiter, target, function): membarrier's ipi_mb from 0
+	# to 1 and the shootdowns' flush_tlb_func from 2 to 3.
+	expect_json "$J" '[.csd_waits[] | select(.waiter == 0 and .target == 1 and .func == "ipi_mb")] | .[0].count > 50' \
+		"sync-$r: csd_lock_wait 0 -> 1 for ipi_mb"
+	expect_json "$J" '[.csd_waits[] | select(.waiter == 2 and .target == 3 and .func == "flush_tlb_func")] | .[0].count > 50' \
+		"sync-$r: csd_lock_wait 2 -> 3 for flush_tlb_func"
+	expect_json "$J" '[.csd_waits[] | select(.func == "ipi_mb" or .func == "flush_tlb_func") | .p50_ns] | all(. > 0 and . < 100000000)' \
+		"sync-$r: wait latencies"
+	jq -c '{rung: "'$r'", sent: .ipi.sent, matched: .ipi.matched, csd: {queued: .csd.queued, executed: .csd.executed},
+		waits: [.csd_waits[] | select(.count > 50) | "\(.waiter)->\(.target) \(.func) n=\(.count) p50=\(.p50_ns)ns"],
+		cal: [.interrupts[] | select(.row == "CAL") | "\(.cpu):\(.kernel)/\(.traced)"]}' "$J"
 done
-# Wake-ups across CPUs 2 and 3 (TTWU call-function IPIs, reschedules), the
-# volume test, on both send rungs: thousands of sends, every one matched.
+# Wake-ups across CPUs (TTWU call-function IPIs, reschedules), the volume
+# test, on both rungs: every CPU sends, thousands of sends, every one
+# matched, and the TTWU csds matched to their flush.
 for r in fentry kprobe; do
-	"$IPITRACE" report --json "$T/out/wakeup-$r.ipit" >"$T/w.json" || fail "report of wakeup-$r"
-	expect_healthy "$T/w.json" "wakeup-$r: "
-	expect_json "$T/w.json" '.recording.plan | test("SEND +'$r' +func:native_send_call_func_single_ipi")' \
+	J=$T/wakeup-$r.json
+	"$IPITRACE" report --json "$T/out/wakeup-$r.ipit" >"$J" || fail "report of wakeup-$r"
+	expect_healthy "$J" "wakeup-$r: "
+	expect_json "$J" '.recording.plan | test("SEND +'$r' +func:native_send_call_func_single_ipi")' \
 		"wakeup-$r: the plan names the $r rung"
-	expect_json "$T/w.json" '.ipi.sent > 5000' "wakeup-$r: sends traced"
-	expect_json "$T/w.json" '.ipi.undelivered == 0' "wakeup-$r: no undelivered IPI"
-	expect_json "$T/w.json" '.ipi.matched + .ipi.in_flight_at_end + .ipi.unverifiable + .ipi.uncertain == .ipi.sent' \
+	expect_json "$J" '.ipi.sent > 5000' "wakeup-$r: sends traced"
+	expect_json "$J" '[.per_cpu[] | .sent | add] | all(. > 100)' "wakeup-$r: sends from every CPU"
+	expect_json "$J" '.ipi.undelivered == 0' "wakeup-$r: no undelivered IPI"
+	expect_json "$J" '.ipi.matched + .ipi.in_flight_at_end + .ipi.unverifiable + .ipi.uncertain == .ipi.sent' \
 		"wakeup-$r: every send matched"
-	expect_json "$T/w.json" '[.interrupts[] | select(.row == "CAL" and .cpu == 3) | .kernel] | max > 1000' \
-		"wakeup-$r: the guest kernel counted call-function IPIs on CPU 3"
-	jq -c '{wakeup: "'$r'", sent: .ipi.sent, matched: .ipi.matched, cal: [.interrupts[] | select(.row == "CAL") | "\(.cpu):\(.kernel)/\(.traced)"]}' "$T/w.json"
+	expect_json "$J" '.csd.queued > 1000 and .csd.stuck == 0' "wakeup-$r: TTWU csds traced"
+	expect_json "$J" '[.interrupts[] | select(.row == "CAL") | .kernel] | min > 500' \
+		"wakeup-$r: the guest kernel counted call-function IPIs on every CPU"
+	jq -c '{wakeup: "'$r'", sent: .ipi.sent, matched: .ipi.matched, csd: {queued: .csd.queued, executed: .csd.executed},
+		cal: [.interrupts[] | select(.row == "CAL") | "\(.cpu):\(.kernel)/\(.traced)"]}' "$J"
 done
