@@ -67,7 +67,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS  := user/correlate.c user/recording.c user/ksym.c user/procint.c \
              user/json.c user/util.c user/siphash.c
 APP_SRCS  := user/main.c user/ladder.c user/ring.c user/record.c \
-             user/report.c user/probe.c
+             user/report.c user/probe.c user/ppc.c
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 APP_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(APP_SRCS))
 
@@ -126,15 +126,31 @@ $(SYSROOT)/.stamp:
 # programs that must load on a kernel without BTF use only UAPI types
 # (struct pt_regs) and raw u64 arguments, so one header serves both.
 KBTF_DIR := $(BUILD)/kbtf
-$(BUILD)/vmlinux.h:
-	$(call msg,BTF,$@)
+$(KBTF_DIR)/vmlinux.btf:
+	$(call msg,KBTF,$@)
 	$(Q)mkdir -p $(KBTF_DIR)
 	$(Q)rm -f $(KBTF_DIR)/*.deb; BUILD=$(BUILD) tools/xapt trixie $(DEB_ARCH) $(KBTF_DIR) \
 		'linux-image-6\.12\.[0-9]*+deb13-powerpc64le' >/dev/null
 	$(Q)rm -rf $(KBTF_DIR)/x && dpkg-deb --fsys-tarfile $(KBTF_DIR)/*.deb | \
 		tar x -C $(KBTF_DIR) --wildcards './boot/vmlinux-*' --transform 's,.*/,x/,'
-	$(Q)$(BPFTOOL) btf dump file $(KBTF_DIR)/x/vmlinux-* format c > $@
+	$(Q)$(CROSS_PREFIX)objcopy -O binary --only-section=.BTF $(KBTF_DIR)/x/vmlinux-* $@
 	$(Q)rm -rf $(KBTF_DIR)/x $(KBTF_DIR)/*.deb
+
+$(BUILD)/vmlinux.h: $(KBTF_DIR)/vmlinux.btf
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $< format c > $@
+
+# Kernels without BTF (Debian 12 ppc64le): libbpf refuses an object with
+# CO-RE relocations unless given some BTF.  The relocations used by the
+# programs that load there are against stable layouts (struct pt_regs, the
+# csd's u_flags), so the minimal BTF for them, cut from the same kernel's
+# BTF, is embedded and handed to libbpf (user/ladder.c).
+$(BUILD)/min_btf.h: $(BUILD)/bpf/tracepoints.bpf.o $(KBTF_DIR)/vmlinux.btf
+	$(call msg,MIN-BTF,$@)
+	$(Q)$(BPFTOOL) gen min_core_btf $(KBTF_DIR)/vmlinux.btf $(BUILD)/min.btf $<
+	$(Q)cd $(BUILD) && xxd -i min.btf | sed 's/^unsigned char min_btf\[\]/static const unsigned char min_btf[]/; s/^unsigned int .*//' > min_btf.h
+CFLAGS += -DIPT_HAVE_MIN_BTF
+$(BUILD)/user/ladder.o: $(BUILD)/min_btf.h
 
 $(APP_OBJS) $(LIB_OBJS): $(SYSROOT)/.stamp
 endif

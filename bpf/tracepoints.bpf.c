@@ -273,3 +273,6 @@ int BPF_KRETPROBE(kretprobe_smp_call_function_many)
 {
 	return kp_wait_end();
 }
+
+/* powerpc's muxed IPIs: the same macros, their own file. */
+#include "powerpc.bpf.h"
