@@ -295,7 +295,10 @@ static void probe_fentry(struct plan *p)
 		return;
 	}
 	err = feature_bpf__attach(f);
-	if (err)
+	if (err == -524)	/* ENOTSUPP, kernel-internal: no strerror() text */
+		snprintf(p->fentry, sizeof(p->fentry), "refused at attach: ENOTSUPP (no BPF "
+			 "trampoline on this architecture: powerpc has one from about 6.13)");
+	else if (err)
 		snprintf(p->fentry, sizeof(p->fentry), "refused at attach: %s", strerror(-err));
 	else
 		p->fentry[0] = '\0';
