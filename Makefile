@@ -228,6 +228,9 @@ unit: $(UNIT_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
+ifndef CROSS
+	$(Q)$(MAKE) --no-print-directory ARCH=ppc64le BUILD=$(BUILD)/ppc64le all
+endif
 	$(Q)tests/run
 
 # A first look at this host: the hook plan, then three seconds of its real

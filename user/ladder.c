@@ -956,6 +956,14 @@ static int calibrate_once(struct plan *p, int *changed_out)
 	return 0;
 }
 
+int plan_has_standby(const struct plan *p)
+{
+	for (unsigned i = 0; i < p->nrows; i++)
+		if (p->rows[i].standby_for)
+			return 1;
+	return 0;
+}
+
 const char *plan_irq_rows(const struct plan *p)
 {
 	/* powerpc's IPI interrupts: the IPI irq row (XIVE "IPI-0", XICS "IPI")

@@ -102,6 +102,8 @@ int plan_attach(struct plan *p, char *err, size_t errlen);
  * says why).
  */
 int plan_calibrate(struct plan *p, char *err, size_t errlen);
+/* Some chosen rung has a standby: calibration can change this plan. */
+int plan_has_standby(const struct plan *p);
 /* Send-side first, then the rest. */
 void plan_detach(struct plan *p);
 /* The /proc/interrupts row(s) that count this plan's receive rungs of kind

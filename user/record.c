@@ -225,7 +225,8 @@ static void usage(FILE *f)
 "                        ipi:* tracepoints), use kprobes instead of fentry\n"
 "      --no-calibrate    skip the 300 ms calibration before recording (known\n"
 "                        IPIs made to check that every chosen hook fires, and\n"
-"                        to switch a silent one to its standby; see probe)\n"
+"                        to switch a silent one to its standby; see probe).\n"
+"                        It runs only where a chosen hook has a standby.\n"
 "  -q, --quiet           no progress line, no start or summary message\n"
 "                        (warnings and errors still go to stderr)\n"
 "  -v, --verbose         show libbpf's messages (-vv: its debug output too)\n"
@@ -311,7 +312,10 @@ int cmd_record(int argc, char **argv)
 	po.ring_bytes = ring;
 
 	ret = plan_build(&plan, &po, err, sizeof(err));
-	if (!ret && !no_calib)
+	/* Calibration delays the start (300 ms of load, and attaching and
+	 * detaching every hook: seconds under qemu TCG), so record runs it only
+	 * where it can change the plan: a chosen rung has a standby. */
+	if (!ret && !no_calib && plan_has_standby(&plan))
 		ret = plan_calibrate(&plan, err, sizeof(err));
 	if (ret) {
 		ipt_err("%s", err);
