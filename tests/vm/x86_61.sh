@@ -14,19 +14,25 @@ cat >"$T/guest.sh" <<'GUEST'
 ipitrace probe --json >/out/probe.json; echo "probe exit $?"
 ipitrace probe --no-fentry --json >/out/probe-kp.json; echo "probe-kp exit $?"
 ipitrace probe
+# The load starts once the recording has (plan_build verifies every program
+# first: under a busy host's TCG that took longer than a fixed sleep, and the
+# recording then missed the load, measured).
+rec_started() {
+	n=0; while ! grep -q 'recording to' "$1" && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+}
 for rung in fentry kprobe; do
 	opt=; [ $rung = kprobe ] && opt=--no-fentry
-	ipistorm -q -d 5 -c 0 -t 1 membarrier >/out/storm-$rung.txt &
-	sleep 1
-	ipitrace record -q -d 3 $opt -o /out/mb-$rung.ipit; echo "record $rung exit $?"
-	wait
+	ipitrace record -d 3 $opt -o /out/mb-$rung.ipit 2>/out/rec-$rung.err & rec=$!
+	rec_started /out/rec-$rung.err
+	ipistorm -q -d 3 -c 0 -t 1 membarrier >/out/storm-$rung.txt
+	wait $rec; echo "record $rung exit $?"
 done
 for rung in fentry kprobe; do
 	opt=; [ $rung = kprobe ] && opt=--no-fentry
-	ipistorm -q -d 4 -c 2 -t 3 wakeup >/out/storm-wakeup-$rung.txt &
-	sleep 1
-	ipitrace record -q -d 2 $opt -o /out/wakeup-$rung.ipit; echo "record wakeup-$rung exit $?"
-	wait
+	ipitrace record -d 2 $opt -o /out/wakeup-$rung.ipit 2>/out/rec-wakeup-$rung.err & rec=$!
+	rec_started /out/rec-wakeup-$rung.err
+	ipistorm -q -d 2 -c 2 -t 3 wakeup >/out/storm-wakeup-$rung.txt
+	wait $rec; echo "record wakeup-$rung exit $?"
 done
 cat /out/storm-*.txt
 GUEST
