@@ -754,6 +754,10 @@ static unsigned calib_make_ipis(unsigned ms)
 
 	if (ncpu < 2)
 		return 0;
+	/* A few partner CPUs are enough to see every rung fire; a big host
+	 * gets no more than 8 spinning threads. */
+	if (ncpu > 9)
+		ncpu = 9;
 	sched_getaffinity(0, sizeof(saved), &saved);
 	pin_self(0);
 	spin = xcalloc((size_t)ncpu, sizeof(*spin));
