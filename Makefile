@@ -8,11 +8,31 @@
 .SECONDARY:
 .DEFAULT_GOAL := all
 
+ARCH     ?= $(shell uname -m)
+HOSTARCH := $(shell uname -m)
+# Cross build (make ARCH=ppc64le): a static ppc64le ipitrace and ipistorm in
+# build/ppc64le/static/, with Debian's ppc64el libbpf/libelf/zlib/libzstd
+# unpacked into build/ppc64le/sysroot and a powerpc vmlinux.h generated from
+# the BTF in Debian 13's ppc64le kernel image (see docs/testing.md).
+ifneq ($(ARCH),$(HOSTARCH))
+CROSS    := 1
+BUILD    ?= build/$(ARCH)
+else
 BUILD    ?= build
+endif
+ifeq ($(ARCH),ppc64le)
+CROSS_PREFIX ?= powerpc64le-linux-gnu-
+DEB_ARCH := ppc64el
+endif
+ifdef CROSS
+ifndef DEB_ARCH
+$(error ARCH=$(ARCH): only ppc64le can be cross-built (make ARCH=ppc64le))
+endif
+CC       := $(CROSS_PREFIX)gcc
+endif
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
-ARCH     ?= $(shell uname -m)
 
 ifeq ($(V),1)
 Q :=
@@ -25,11 +45,16 @@ endif
 BPF_ARCH := $(patsubst x86_64,x86,$(patsubst ppc64le,powerpc,$(patsubst aarch64,arm64,$(ARCH))))
 
 VMLINUX_H ?= $(BUILD)/vmlinux.h
+SYSROOT  := $(BUILD)/sysroot
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Wno-format \
             -Iinclude -I$(BUILD) -Iuser -MMD -MP -D_GNU_SOURCE
 LDLIBS   += -lbpf -lelf -lz
+ifdef CROSS
+CFLAGS   += -isystem $(SYSROOT)/usr/include
+LDFLAGS  += -L$(SYSROOT)/usr/lib/$(patsubst %-,%,$(CROSS_PREFIX))
+endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
               -Iinclude -Ibpf -I$(dir $(VMLINUX_H)) -MMD -MP
 
@@ -42,7 +67,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS  := user/correlate.c user/recording.c user/ksym.c user/procint.c \
              user/json.c user/util.c user/siphash.c
 APP_SRCS  := user/main.c user/ladder.c user/ring.c user/record.c \
-             user/report.c user/probe.c user/timeline.c
+             user/report.c user/probe.c user/timeline.c user/ppc.c
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 APP_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(APP_SRCS))
 
@@ -78,14 +103,65 @@ bench: deps
 	$(Q)tests/bench/correlator.sh
 
 .PHONY: all clean test deps demo unit sanitize bench
+ifdef CROSS
+all: $(BUILD)/static/ipitrace $(BUILD)/static/ipistorm
+else
 all: $(BPF_OBJS) $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS) $(SAN_UNIT) $(FUZZ) \
      $(BUILD)/static/ipitrace $(BUILD)/static/ipistorm
+endif
 
+ifdef CROSS
+# The target's libraries: Debian's own ppc64el packages, downloaded with a
+# private apt state (tools/xapt) and unpacked, never installed.
+SYSROOT_DEBS := libbpf-dev libelf-dev zlib1g-dev libzstd-dev
+$(SYSROOT)/.stamp:
+	$(call msg,SYSROOT,$(SYSROOT))
+	$(Q)rm -rf $(SYSROOT) $(BUILD)/debs && mkdir -p $(SYSROOT) $(BUILD)/debs
+	$(Q)BUILD=$(BUILD) tools/xapt bookworm $(DEB_ARCH) $(BUILD)/debs $(SYSROOT_DEBS) >/dev/null
+	$(Q)for d in $(BUILD)/debs/*.deb; do dpkg-deb -x $$d $(SYSROOT) || exit 1; done
+	$(Q)touch $@
+
+# vmlinux.h for the target: from the .BTF section of Debian 13's kernel image
+# (the newest kernel of the arch that has BTF; Debian 12's has none).  The
+# programs that must load on a kernel without BTF use only UAPI types
+# (struct pt_regs) and raw u64 arguments, so one header serves both.
+KBTF_DIR := $(BUILD)/kbtf
+$(KBTF_DIR)/vmlinux.btf:
+	$(call msg,KBTF,$@)
+	$(Q)mkdir -p $(KBTF_DIR)
+	$(Q)rm -f $(KBTF_DIR)/*.deb; BUILD=$(BUILD) tools/xapt trixie $(DEB_ARCH) $(KBTF_DIR) \
+		'linux-image-6\.12\.[0-9]*+deb13-powerpc64le' >/dev/null
+	$(Q)rm -rf $(KBTF_DIR)/x && dpkg-deb --fsys-tarfile $(KBTF_DIR)/*.deb | \
+		tar x -C $(KBTF_DIR) --wildcards './boot/vmlinux-*' --transform 's,.*/,x/,'
+	$(Q)$(CROSS_PREFIX)objcopy -O binary --only-section=.BTF $(KBTF_DIR)/x/vmlinux-* $@
+	$(Q)rm -rf $(KBTF_DIR)/x $(KBTF_DIR)/*.deb
+
+$(BUILD)/vmlinux.h: $(KBTF_DIR)/vmlinux.btf
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $< format c > $@
+
+# Kernels without BTF (Debian 12 ppc64le): libbpf refuses an object with
+# CO-RE relocations unless given some BTF.  The relocations used by the
+# programs that load there are against stable layouts (struct pt_regs, the
+# csd's u_flags), so the minimal BTF for them, cut from the same kernel's
+# BTF, is embedded and handed to libbpf (user/ladder.c).
+$(BUILD)/min_btf.h: $(BUILD)/bpf/tracepoints.bpf.o $(KBTF_DIR)/vmlinux.btf
+	$(call msg,MIN-BTF,$@)
+	$(Q)$(BPFTOOL) gen min_core_btf $(KBTF_DIR)/vmlinux.btf $(BUILD)/min.btf $<
+	$(Q)cd $(BUILD) && xxd -i min.btf | sed 's/^unsigned char min_btf\[\]/static const unsigned char min_btf[]/; s/^unsigned int .*//' > min_btf.h
+CFLAGS += -DIPT_HAVE_MIN_BTF
+$(BUILD)/user/ladder.o: $(BUILD)/min_btf.h
+
+$(APP_OBJS) $(LIB_OBJS): $(SYSROOT)/.stamp
+endif
+
+ifndef CROSS
 $(BUILD)/vmlinux.h:
 	$(call msg,BTF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "no /sys/kernel/btf/vmlinux: pass VMLINUX_H=path/to/vmlinux.h" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+endif
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
 	$(call msg,BPF,$@)
@@ -110,7 +186,7 @@ $(BUILD)/ipitrace: $(APP_OBJS) $(LIB_OBJS)
 $(BUILD)/static/ipitrace: $(APP_OBJS) $(LIB_OBJS)
 	$(call msg,LINK-ST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -static $^ -l:libbpf.a -l:libelf.a -l:libz.a -l:libzstd.a -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -static $^ -l:libbpf.a -l:libelf.a -l:libz.a -l:libzstd.a -o $@
 
 $(BUILD)/static/ipistorm: tests/ipistorm.c
 	$(call msg,CC-ST,$@)
@@ -142,7 +218,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_OBJS)
 # everything is there; apt-get update only when something is missing.
 DEB_PKGS := clang gcc make bpftool libbpf-dev libelf-dev zlib1g-dev jq \
             libclang-rt-14-dev libzstd-dev qemu-system-x86 busybox-static cpio \
-            chromium time
+            chromium time \
+            qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross \
+            linux-libc-dev-ppc64el-cross
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -157,6 +235,9 @@ unit: $(UNIT_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
+ifndef CROSS
+	$(Q)$(MAKE) --no-print-directory ARCH=ppc64le BUILD=$(BUILD)/ppc64le all
+endif
 	$(Q)tests/run
 
 # A first look at this host: the hook plan, then three seconds of its real

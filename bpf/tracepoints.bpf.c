@@ -612,3 +612,6 @@ int BPF_KPROBE(kprobe_native_send_call_func_single_ipi__csd)
 {
 	return many_emit();
 }
+
+/* powerpc's muxed IPIs: the same macros, their own file. */
+#include "powerpc.bpf.h"

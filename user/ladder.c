@@ -13,26 +13,45 @@
  *              smp_call_function_many_cond > kprobe/kretprobe
  *   IDLE_WAKE  tp_btf sched:sched_wake_idle_without_ipi > raw_tp
  *
+ * powerpc (muxed IPIs, DESIGN.md section 3): SEND at
+ * smp_muxed_ipi_message_pass with its inlined-into callers on standby;
+ * RECEIVE at doorbell_exception (blacklisted: the powerpc:doorbell_*
+ * tracepoints on standby) and the XIVE/XICS IPI actions; DEMUX at
+ * smp_ipi_demux_relaxed.  Calibration (plan_calibrate) switches a rung that
+ * is refused at attach or never fires to its standby.
+ *
  * Nothing is assumed from the kernel version: every flavour is trial-loaded
  * and the verifier's own words are kept as the reason when one is refused.
  */
 #include "ladder.h"
 #include "ksym.h"
+#include "ppc.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "feature.skel.h"
 #include "tracepoints.skel.h"
+#ifdef IPT_HAVE_MIN_BTF
+/* Cross builds: the BTF of just the types the BPF programs relocate
+ * against (bpftool gen min_core_btf, from the newest kernel of the arch),
+ * for kernels that have no BTF of their own (Debian 12 ppc64le). */
+#include "min_btf.h"
+#endif
 
 static const struct tp_def tps[] = {
 	/* receive side first: attach order */
@@ -44,6 +63,17 @@ static const struct tp_def tps[] = {
 	{ "irq_vectors", "reschedule_exit", EVK_RECEIVE, -1, 0, 0, 0, NULL, NULL },
 	{ "irq_vectors", "irq_work_entry", EVK_RECEIVE, IPT_MSG_IRQ_WORK, 0, 0, 0, NULL, NULL },
 	{ "irq_vectors", "irq_work_exit", EVK_RECEIVE, -1, 0, 0, 0, NULL, NULL },
+	/* powerpc receive side (bpf/powerpc.bpf.h): the doorbell handler, on
+	 * the kprobe blacklist since about 5.12 (its tracepoints stand by), and
+	 * the interrupt controllers' IPI actions; then the demux. */
+	{ "func", "doorbell_exception", EVK_RECEIVE, -1, 0, 1, 0, NULL, NULL },
+	{ "powerpc", "doorbell_entry", EVK_RECEIVE, -1, 0, 0, 0, NULL, NULL },
+	{ "powerpc", "doorbell_exit", EVK_RECEIVE, -1, 0, 0, 0, NULL, NULL },
+	{ "func", "xive_muxed_ipi_action", EVK_RECEIVE, -1, 0, 1, 0, NULL, NULL },
+	{ "func", "icp_hv_ipi_action", EVK_RECEIVE, -1, 0, 1, 0, NULL, NULL },
+	{ "func", "icp_native_ipi_action", EVK_RECEIVE, -1, 0, 1, 0, NULL, NULL },
+	{ "func", "icp_opal_ipi_action", EVK_RECEIVE, -1, 0, 1, 0, NULL, NULL },
+	{ "func", "smp_ipi_demux_relaxed", EVK_DEMUX, -1, 0, 1, 0, NULL, NULL },
 	{ "csd", "csd_function_entry", EVK_CSD_FUNC, -1, 0, 0, 0, NULL, NULL },
 	{ "csd", "csd_function_exit", EVK_CSD_FUNC, -1, 0, 0, 0, NULL, NULL },
 	/* Kernels without csd:* (before 6.5): the queue, walked as the flush
@@ -85,10 +115,53 @@ static const struct tp_def tps[] = {
 	{ "func", "native_send_call_func_single_ipi", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
 	{ "func", "native_send_call_func_ipi", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
 	{ "func", "native_smp_send_reschedule", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	/* powerpc: the muxed send, then the callers it is inlined into. */
+	{ "func", "smp_muxed_ipi_message_pass", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	{ "func", "arch_send_call_function_single_ipi", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	{ "func", "arch_send_call_function_ipi_mask", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	{ "func", "smp_send_reschedule", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	{ "func", "arch_smp_send_reschedule", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
+	{ "func", "tick_broadcast", EVK_SEND, -1, 1, 1, 0, NULL, NULL },
 	{ "csd", "csd_queue_cpu", EVK_CSD_QUEUE, -1, 1, 0, 0, NULL, NULL },
 	{ "sched", "sched_wake_idle_without_ipi", EVK_IDLE_WAKE, -1, 1, 0, 0, NULL, NULL },
 };
 #define NTP (sizeof(tps) / sizeof(tps[0]))
+
+/* Standby rungs: each row named first is off while the second is on. */
+static const struct {
+	const char *row, *for_row;
+} standbys[] = {
+	/* Measured on Debian 12 ppc64le (6.1): smp_muxed_ipi_message_pass
+	 * attaches and never fires; its body is inlined into these callers,
+	 * each implying the message kind. */
+	{ "arch_send_call_function_single_ipi", "smp_muxed_ipi_message_pass" },
+	{ "arch_send_call_function_ipi_mask", "smp_muxed_ipi_message_pass" },
+	{ "smp_send_reschedule", "smp_muxed_ipi_message_pass" },
+	{ "arch_smp_send_reschedule", "smp_muxed_ipi_message_pass" },
+	{ "tick_broadcast", "smp_muxed_ipi_message_pass" },
+	/* Measured on 6.1 and 6.12: doorbell_exception is NOKPROBE (EINVAL). */
+	{ "doorbell_entry", "doorbell_exception" },
+	{ "doorbell_exit", "doorbell_exception" },
+};
+
+/* Rows that exist only on powerpc: hidden elsewhere. */
+static int ppc_only(const struct tp_def *t)
+{
+	static const char *const n[] = {
+		"doorbell_exception", "xive_muxed_ipi_action", "icp_hv_ipi_action",
+		"icp_native_ipi_action", "icp_opal_ipi_action", "smp_ipi_demux_relaxed",
+		"smp_muxed_ipi_message_pass", "arch_send_call_function_single_ipi",
+		"arch_send_call_function_ipi_mask", "smp_send_reschedule",
+		"arch_smp_send_reschedule", "tick_broadcast",
+	};
+
+	if (!strcmp(t->cat, "powerpc"))
+		return 1;
+	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+		if (!strcmp(t->name, n[i]))
+			return 1;
+	return 0;
+}
 
 static const char *const evk_names[EVK__MAX] = {
 	"SEND", "RECEIVE", "DEMUX", "CSD_QUEUE", "CSD_FUNC", "CSD_WAIT", "IDLE_WAKE",
@@ -262,7 +335,10 @@ static void probe_fentry(struct plan *p)
 		return;
 	}
 	err = feature_bpf__attach(f);
-	if (err)
+	if (err == -524)	/* ENOTSUPP, kernel-internal: no strerror() text */
+		snprintf(p->fentry, sizeof(p->fentry), "refused at attach: ENOTSUPP (no BPF "
+			 "trampoline on this architecture: powerpc has one from about 6.13)");
+	else if (err)
 		snprintf(p->fentry, sizeof(p->fentry), "refused at attach: %s", strerror(-err));
 	else
 		p->fentry[0] = '\0';
@@ -277,6 +353,8 @@ static void prog_name(const struct tp_def *t, enum flavour fl, char *name, size_
 		 t->variant ? "__" : "", t->variant ? t->variant : "");
 }
 
+static int plan_load(struct plan *p, const struct plan_opts *o, char *err, size_t errlen);
+
 static struct bpf_program *prog_of(struct tracepoints_bpf *s, const struct tp_def *t,
 				   enum flavour fl)
 {
@@ -290,11 +368,37 @@ static struct bpf_program *prog_of(struct tracepoints_bpf *s, const struct tp_de
 static const enum flavour tp_flavours[] = { FL_TP_BTF, FL_RAW_TP };
 static const enum flavour fn_flavours[] = { FL_FENTRY, FL_KPROBE };
 
+/* The embedded minimal BTF as a file libbpf can open (a memfd). */
+static const char *min_btf_path(void)
+{
+#ifdef IPT_HAVE_MIN_BTF
+	static char path[64];
+	static int fd = -1;
+
+	if (fd < 0) {
+		fd = (int)syscall(SYS_memfd_create, "ipitrace-min-btf", 0);
+		if (fd < 0 || write(fd, min_btf, sizeof(min_btf)) != (ssize_t)sizeof(min_btf))
+			return NULL;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	return path;
+#else
+	return NULL;
+#endif
+}
+
 static int open_configured(struct plan *p, const struct plan_opts *o, char *err, size_t errlen)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct tracepoints_bpf *s;
 
-	s = tracepoints_bpf__open();
+	/* Without kernel BTF, libbpf would refuse the whole object for its CO-RE
+	 * relocations (ESRCH), although the programs that load there (kprobes,
+	 * raw_tp) relocate only against stable layouts (struct pt_regs, the
+	 * csd's u_flags): give it the embedded minimal BTF. */
+	if (!p->kernel_btf)
+		oo.btf_custom_path = min_btf_path();
+	s = tracepoints_bpf__open_opts(&oo);
 	if (!s) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		return EXIT_BPF;
@@ -307,6 +411,8 @@ static int open_configured(struct plan *p, const struct plan_opts *o, char *err,
 						  p->rows[i].fl == fl[f]);
 	}
 	s->rodata->addr_call_func_ipi = p->addr_call_func_ipi;
+	s->rodata->addr_ipi_message = p->addr_ipi_message;
+	s->rodata->addr_per_cpu_offset = p->addr_per_cpu_offset;
 	s->rodata->nr_cpu_ids = p->ncpus;
 	s->rodata->addr_sched_ttwu_pending = p->addr_sched_ttwu_pending;
 	s->rodata->addr_cfd_data = p->addr_cfd_data;
@@ -356,6 +462,15 @@ static void finish_kinds(struct plan *p)
 		p->have_receive[IPT_MSG_CALL_FUNCTION] = n == 2;
 	}
 	p->have_csd_entry = entry && exit_;
+	/* powerpc: a DEMUX reports the message set it took, so every muxed kind
+	 * is verifiable through it (NMI mostly travels outside the demux; KVM's
+	 * RM_HOST_ACTION has no sender event: DESIGN.md section 4). */
+	for (unsigned i = 0; i < p->nrows; i++)
+		if (p->rows[i].tp->evk == EVK_DEMUX && p->rows[i].fl != FL_NONE) {
+			p->have_receive[IPT_MSG_CALL_FUNCTION] = 1;
+			p->have_receive[IPT_MSG_RESCHEDULE] = 1;
+			p->have_receive[IPT_MSG_TICK_BROADCAST] = 1;
+		}
 }
 
 /* The best flavour a function row can have here: fentry, else kprobe. */
@@ -384,7 +499,6 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 {
 	struct btf *vmlinux;
 	struct utsname u;
-	int ret;
 
 	memset(p, 0, sizeof(*p));
 	libbpf_set_print(print_fn);
@@ -417,6 +531,11 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 		struct hook_row *r = &p->rows[i];
 
 		r->tp = &tps[i];
+		if (ppc_only(r->tp) && strncmp(p->machine, "ppc", 3)) {
+			r->hidden = r->redundant = 1;
+			snprintf(r->why, sizeof(r->why), "powerpc only");
+			continue;
+		}
 		if (r->tp->func) {
 			/* Decided below, once the tracepoint rows are known. */
 			r->exists = vmlinux ? btf__find_by_name_kind(vmlinux, r->tp->name,
@@ -455,13 +574,16 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 	{
 		int tp_covers[EVK__MAX] = {0};
 
+		/* Only ipi:* and csd:* stand for their function rungs: powerpc's
+		 * doorbell tracepoints see doorbells, not the XIVE/XICS actions. */
 		for (unsigned i = 0; i < NTP; i++)
-			if (!tps[i].func && p->rows[i].fl != FL_NONE)
+			if (!tps[i].func && p->rows[i].fl != FL_NONE &&
+			    (!strcmp(tps[i].cat, "ipi") || !strcmp(tps[i].cat, "csd")))
 				tp_covers[tps[i].evk] = 1;
 		for (unsigned i = 0; i < NTP; i++) {
 			struct hook_row *r = &p->rows[i];
 
-			if (!r->tp->func)
+			if (!r->tp->func || r->hidden)
 				continue;
 			if (tp_covers[r->tp->evk]) {
 				snprintf(r->why, sizeof(r->why), "not needed: the kernel's %s "
@@ -475,6 +597,68 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 		}
 	}
 	btf__free(vmlinux);
+
+	/* powerpc DEMUX: the message set is read from this CPU's ipi_message
+	 * word, whose address must be known; an empty set read from nowhere
+	 * would accuse every send, so without it the rung is not used. */
+	{
+		struct hook_row *r = &p->rows[row_index("smp_ipi_demux_relaxed")];
+
+		if (!r->hidden && r->fl != FL_NONE) {
+			if (ppc_ipi_message_addrs(p->ksyms_ok ? &p->ksyms : NULL, p->release,
+						  &p->addr_ipi_message, &p->addr_per_cpu_offset,
+						  p->demux_src, sizeof(p->demux_src))) {
+				p->addr_ipi_message = p->addr_per_cpu_offset = 0;
+				snprintf(r->why, sizeof(r->why), "%s; attributing demuxes by the "
+					 "handlers that run is not implemented, so muxed sends are "
+					 "reported unverifiable (never lost)", p->demux_src);
+				r->fl = FL_NONE;
+			}
+		}
+	}
+	/* Standby rungs wait behind the row they stand in for. */
+	for (size_t i = 0; i < sizeof(standbys) / sizeof(standbys[0]); i++) {
+		struct hook_row *sb = &p->rows[row_index(standbys[i].row)];
+		const struct hook_row *pr = &p->rows[row_index(standbys[i].for_row)];
+		size_t l = strlen(sb->why);
+
+		if (sb->fl == FL_NONE || pr->fl == FL_NONE)
+			continue;
+		sb->standby_for = standbys[i].for_row;
+		sb->standby_fl = sb->fl;
+		sb->redundant = 1;
+		sb->fl = FL_NONE;
+		snprintf(sb->why + l, sizeof(sb->why) - l, "%sstandby for %s: used if that is "
+			 "refused or never fires in calibration", l ? "; " : "", standbys[i].for_row);
+	}
+	p->opts = *o;
+	return plan_load(p, o, err, errlen);
+}
+
+/* Switch on the standby rungs of a row that was just turned off; the row
+ * is then covered (no "events will be missing" warning). */
+static void activate_standbys(struct plan *p, const char *name, const char *reason)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < p->nrows; i++) {
+		struct hook_row *r = &p->rows[i];
+
+		if (!r->standby_for || strcmp(r->standby_for, name))
+			continue;
+		r->fl = r->standby_fl;
+		r->standby_for = NULL;
+		r->redundant = 0;
+		snprintf(r->why, sizeof(r->why), "instead of %s, which %s", name, reason);
+		n++;
+	}
+	if (n)
+		p->rows[row_index(name)].redundant = 1;
+}
+
+static int plan_load(struct plan *p, const struct plan_opts *o, char *err, size_t errlen)
+{
+	int ret;
 
 	/* Load; when a flavour is refused, step down a rung and load again. */
 	for (unsigned attempt = 0; attempt <= 2 * NTP; attempt++) {
@@ -533,8 +717,10 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 				r->fl = FL_RAW_TP;
 			else if (r->fl == FL_FENTRY && !p->kprobes[0])
 				r->fl = FL_KPROBE;
-			else
+			else {
 				r->fl = FL_NONE;
+				activate_standbys(p, r->tp->name, "the verifier refused");
+			}
 		}
 	}
 	snprintf(err, errlen, "could not settle on a set of hooks that loads");
@@ -573,6 +759,292 @@ int plan_attach(struct plan *p, char *err, size_t errlen)
 		p->links[p->nlinks++] = l;
 	}
 	return 0;
+}
+
+/* ---- calibration */
+
+struct calib_load {
+	volatile int stop;
+	int cpu;
+	int pipe_in, pipe_out;	/* the echo thread's ends */
+};
+
+static void pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A thread running on its CPU: membarrier IPIs go to CPUs that run a
+ * thread of this process. */
+static void *calib_spin(void *arg)
+{
+	struct calib_load *c = arg;
+
+	pin_self(c->cpu);
+	while (!c->stop)
+		__asm__ __volatile__("" ::: "memory");
+	return NULL;
+}
+
+/* A thread that sleeps in read() on a CPU where a spinner runs: each byte
+ * written wakes it across CPUs (a wake-up IPI: TTWU call-function or
+ * reschedule). */
+static void *calib_echo(void *arg)
+{
+	struct calib_load *c = arg;
+	char b;
+
+	pin_self(c->cpu);
+	while (read(c->pipe_in, &b, 1) == 1 && b)
+		if (write(c->pipe_out, &b, 1) != 1)
+			break;
+	return NULL;
+}
+
+/* Known IPIs for about `ms` milliseconds.  Returns how many membarrier
+ * calls and wake-up round trips were made. */
+static unsigned calib_make_ipis(unsigned ms)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct calib_load *spin;
+	pthread_t *th, echo_th;
+	struct calib_load echo = { 0 };
+	int to_echo[2], from_echo[2], have_echo = 0, mb;
+	cpu_set_t saved;
+	unsigned n = 0;
+	uint64_t end;
+
+	if (ncpu < 2)
+		return 0;
+	/* A few partner CPUs are enough to see every rung fire; a big host
+	 * gets no more than 8 spinning threads. */
+	if (ncpu > 9)
+		ncpu = 9;
+	sched_getaffinity(0, sizeof(saved), &saved);
+	pin_self(0);
+	spin = xcalloc((size_t)ncpu, sizeof(*spin));
+	th = xcalloc((size_t)ncpu, sizeof(*th));
+	for (long c = 1; c < ncpu; c++) {
+		spin[c].cpu = (int)c;
+		if (pthread_create(&th[c], NULL, calib_spin, &spin[c]))
+			spin[c].cpu = -1;
+	}
+	if (!pipe(to_echo) && !pipe(from_echo)) {
+		echo.cpu = (int)(ncpu - 1);
+		echo.pipe_in = to_echo[0];
+		echo.pipe_out = from_echo[1];
+		have_echo = !pthread_create(&echo_th, NULL, calib_echo, &echo);
+	}
+	mb = !syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+	end = mono_ns() + ms * 1000000ull;
+	while (mono_ns() < end) {
+		char b = 1;
+
+		if (mb && !syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
+			n++;
+		if (have_echo && write(to_echo[1], &b, 1) == 1 && read(from_echo[0], &b, 1) == 1)
+			n++;
+	}
+	if (have_echo) {
+		char z = 0;
+
+		if (write(to_echo[1], &z, 1) == 1)
+			pthread_join(echo_th, NULL);
+		close(to_echo[0]); close(to_echo[1]); close(from_echo[0]); close(from_echo[1]);
+	}
+	for (long c = 1; c < ncpu; c++)
+		spin[c].stop = 1;
+	for (long c = 1; c < ncpu; c++)
+		if (spin[c].cpu >= 0)
+			pthread_join(th[c], NULL);
+	free(spin);
+	free(th);
+	sched_setaffinity(0, sizeof(saved), &saved);
+	return n;
+}
+
+static uint64_t prog_runs(const struct plan *p, const struct hook_row *r)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog_of(p->skel, r->tp, r->fl)), &info, &len))
+		return 0;
+	return info.run_cnt;
+}
+
+static int ring_discard(void *ctx, void *data, size_t len)
+{
+	(void)ctx; (void)data; (void)len;
+	return 0;
+}
+
+/* Calibration's events are not the recording's: empty the ring and zero
+ * the counters. */
+static void plan_reset_ring(struct plan *p)
+{
+	struct ring_buffer *rb = ring_buffer__new(plan_ring_fd(p), ring_discard, NULL, NULL);
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 zero = 0;
+
+	if (rb) {
+		ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+	if (ncpu > 0) {
+		struct ipt_cpu_stats *z = xcalloc((size_t)ncpu, sizeof(*z));
+
+		bpf_map_update_elem(plan_stats_fd(p), &zero, z, BPF_ANY);
+		free(z);
+	}
+}
+
+/* Calibration load, in milliseconds: long enough under qemu TCG for every
+ * kind to show, short on a real host. */
+#define CALIB_MS 300
+
+static int calibrate_once(struct plan *p, int *changed);
+
+int plan_calibrate(struct plan *p, char *err, size_t errlen)
+{
+	/* A replaced rung's standby is itself calibrated in the next round. */
+	for (int round = 0; round < 3; round++) {
+		int changed = 0, ret = calibrate_once(p, &changed);
+
+		if (ret || !changed)
+			break;
+		tracepoints_bpf__destroy(p->skel);
+		p->skel = NULL;
+		ret = plan_load(p, &p->opts, err, errlen);
+		if (ret)
+			return ret;
+	}
+	plan_reset_ring(p);
+	return 0;
+}
+
+static int calibrate_once(struct plan *p, int *changed_out)
+{
+	int stats_fd, changed = 0;
+	uint64_t *before, other = 0;
+	unsigned made;
+
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0) {
+		snprintf(p->calib, sizeof(p->calib), "not run: cannot enable BPF run counts (%s)",
+			 strerror(errno));
+		return 0;
+	}
+	p->links = xcalloc(p->nrows, sizeof(*p->links));
+	before = xcalloc(p->nrows, sizeof(*before));
+	for (unsigned i = 0; i < p->nrows; i++) {
+		struct hook_row *r = &p->rows[i];
+		struct bpf_link *l;
+		size_t n;
+
+		/* A standby switched on in this pass is not loaded yet. */
+		if (r->fl == FL_NONE || bpf_program__fd(prog_of(p->skel, r->tp, r->fl)) < 0)
+			continue;
+		l = bpf_program__attach(prog_of(p->skel, r->tp, r->fl));
+		if (!l) {
+			char reason[200];
+			int e = errno;
+			/* A kprobe on a NOKPROBE_SYMBOL function is refused with
+			 * EINVAL; the blacklist says so where debugfs is mounted. */
+			char *bl = read_file("/sys/kernel/debug/kprobes/blacklist", NULL);
+			char needle[128];
+
+			snprintf(needle, sizeof(needle), "\t%s\n", r->tp->name);
+			snprintf(reason, sizeof(reason), "was refused at attach (%s%s)",
+				 e == EINVAL ? "EINVAL" : strerror(e),
+				 bl && strstr(bl, needle) ? ": on the kprobe blacklist" : "");
+			free(bl);
+			n = strlen(r->why);
+			snprintf(r->why + n, sizeof(r->why) - n, "%s%s %s", n ? "; " : "",
+				 flavour_name(r->fl), reason);
+			r->fl = FL_NONE;
+			activate_standbys(p, r->tp->name, reason);
+			changed = 1;
+			continue;
+		}
+		p->links[p->nlinks++] = l;
+		before[i] = prog_runs(p, r);
+	}
+	made = calib_make_ipis(CALIB_MS);
+	for (unsigned i = 0; i < p->nrows; i++) {
+		struct hook_row *r = &p->rows[i];
+
+		if (r->fl == FL_NONE || bpf_program__fd(prog_of(p->skel, r->tp, r->fl)) < 0)
+			continue;
+		r->calibrated = 1;
+		r->calib_hits = prog_runs(p, r) - before[i];
+		if (r->tp->evk == EVK_SEND || r->tp->evk == EVK_RECEIVE || r->tp->evk == EVK_DEMUX)
+			other += r->calib_hits;
+	}
+	plan_detach(p);
+	close(stats_fd);
+	free(before);
+	/* A rung with a standby that stayed silent while the IPI rungs fired
+	 * is useless here (an inlined function): its standby takes over. */
+	for (unsigned i = 0; i < p->nrows; i++) {
+		struct hook_row *r = &p->rows[i];
+		int has_standby = 0;
+
+		for (unsigned j = 0; j < p->nrows; j++)
+			if (p->rows[j].standby_for && !strcmp(p->rows[j].standby_for, r->tp->name))
+				has_standby = 1;
+		if (r->fl == FL_NONE || !r->calibrated || r->calib_hits || !has_standby || other < 10)
+			continue;
+		{
+			char reason[160];
+			size_t n = strlen(r->why);
+
+			snprintf(reason, sizeof(reason), "attached but never fired in calibration "
+				 "while the other IPI rungs fired %llu times (inlined into its callers)",
+				 (unsigned long long)other);
+			snprintf(r->why + n, sizeof(r->why) - n, "%s%s %s", n ? "; " : "",
+				 flavour_name(r->fl), reason);
+			r->fl = FL_NONE;
+			activate_standbys(p, r->tp->name, reason);
+			changed = 1;
+		}
+	}
+	{
+		size_t n = strlen(p->calib);
+
+		snprintf(p->calib + n, sizeof(p->calib) - n, "%sround %u: %u membarrier calls and "
+			 "wake-ups in %d ms, %llu IPI-rung hits%s", n ? "; " : "", p->calib_rounds + 1,
+			 made, CALIB_MS, (unsigned long long)other,
+			 changed ? ", rungs replaced (see NOTES)" : "");
+		p->calib_rounds++;
+	}
+	*changed_out = changed;
+	return 0;
+}
+
+int plan_has_standby(const struct plan *p)
+{
+	for (unsigned i = 0; i < p->nrows; i++)
+		if (p->rows[i].standby_for)
+			return 1;
+	return 0;
+}
+
+const char *plan_irq_rows(const struct plan *p)
+{
+	/* powerpc's IPI interrupts: the IPI irq row (XIVE "IPI-0", XICS "IPI")
+	 * and the doorbells (DBL), against the receive rungs that see them. */
+	for (unsigned i = 0; i < p->nrows; i++) {
+		const struct hook_row *r = &p->rows[i];
+
+		if (r->fl != FL_NONE && r->tp->evk == EVK_RECEIVE && ppc_only(r->tp))
+			return "IPI+DBL";
+	}
+	return NULL;
 }
 
 void plan_detach(struct plan *p)
@@ -671,6 +1143,9 @@ static void kind_note(const struct plan *p, enum evk k, char *out, size_t len)
 	out[0] = '\0';
 	switch (k) {
 	case EVK_DEMUX:
+		for (unsigned i = 0; i < p->nrows; i++)
+			if (p->rows[i].tp->evk == EVK_DEMUX && !p->rows[i].hidden)
+				return;
 		if (!strcmp(p->machine, "x86_64"))
 			snprintf(out, len, "not applicable: x86 gives each message kind its own "
 				 "vector, so the vector's entry (RECEIVE) is the demux");
@@ -722,12 +1197,16 @@ void plan_print(const struct plan *p, FILE *f)
 			const struct hook_row *r = &p->rows[i];
 			char hook[96];
 
-			if (r->tp->evk != (enum evk)k)
+			if (r->tp->evk != (enum evk)k || r->hidden)
 				continue;
 			any = 1;
 			row_hook(r, hook, sizeof(hook));
-			fprintf(f, "%-10s %-7s %-45s %s\n", evk_name(k), flavour_name(r->fl), hook,
+			fprintf(f, "%-10s %-7s %-45s %s", evk_name(k), flavour_name(r->fl), hook,
 				row_notes(r));
+			if (r->calibrated && r->fl != FL_NONE)
+				fprintf(f, "%scalibration: %llu hits", row_notes(r)[0] ? "; " : "",
+					(unsigned long long)r->calib_hits);
+			fputc('\n', f);
 		}
 		kind_note(p, k, note, sizeof(note));
 		if (!any || note[0])
@@ -741,6 +1220,10 @@ void plan_print(const struct plan *p, FILE *f)
 			fprintf(f, " %s", names[m]);
 	}
 	fprintf(f, "\ncsd execution hooked: %s\n", p->have_csd_entry ? "yes" : "no");
+	if (p->demux_src[0])
+		fprintf(f, "demux message word: %s\n", p->demux_src);
+	if (p->calib[0])
+		fprintf(f, "calibration: %s\n", p->calib);
 }
 
 char *plan_text(const struct plan *p)
@@ -773,6 +1256,8 @@ void plan_json(const struct plan *p, struct json *j)
 		const struct hook_row *r = &p->rows[i];
 		char hook[96];
 
+		if (r->hidden)
+			continue;
 		row_hook(r, hook, sizeof(hook));
 		json_obj_begin(j);
 		json_kstr(j, "event", evk_name(r->tp->evk));
@@ -782,6 +1267,10 @@ void plan_json(const struct plan *p, struct json *j)
 		json_kstr(j, "why", r->why);
 		if (r->fl != FL_NONE && r->tp->about)
 			json_kstr(j, "about", r->tp->about);
+		if (r->standby_for)
+			json_kstr(j, "standby_for", r->standby_for);
+		if (r->calibrated)
+			json_ku64(j, "calib_hits", r->calib_hits);
 		json_obj_end(j);
 	}
 	for (int k = 0; k < EVK__MAX; k++) {
@@ -800,5 +1289,8 @@ void plan_json(const struct plan *p, struct json *j)
 	}
 	json_arr_end(j);
 	json_ku64(j, "usable_event_kinds", plan_usable(p));
+	if (p->demux_src[0])
+		json_kstr(j, "demux_message_word", p->demux_src);
+	json_kstr(j, "calibration", p->calib[0] ? p->calib : "not run");
 	json_obj_end(j);
 }

@@ -42,6 +42,14 @@ struct hook_row {
 				 * covers it, or this kernel offers no way (probe
 				 * says which) */
 	char why[320];		/* why better flavours were not used, or why none */
+	/* A standby rung: off while the row it stands in for (standby_for, a
+	 * tp_def name) is on; switched on, as standby_fl, when that row is
+	 * refused at load or attach or is silent in calibration. */
+	const char *standby_for;
+	enum flavour standby_fl;
+	int hidden;		/* another architecture's rung: not shown */
+	int calibrated;		/* calibration ran with this row attached */
+	uint64_t calib_hits;	/* ... and it fired this many times */
 };
 
 struct plan_opts {
@@ -71,6 +79,14 @@ struct plan {
 	 * record symbolizes with it.  ksyms_ok: it could be read. */
 	struct ksyms ksyms;
 	int ksyms_ok;
+	/* powerpc DEMUX: where the per-CPU ipi_message word is, and how that
+	 * was found (or why not). */
+	uint64_t addr_ipi_message, addr_per_cpu_offset;
+	char demux_src[320];
+	/* Calibration: what it did, or why it did not run. */
+	char calib[640];
+	unsigned calib_rounds;
+	struct plan_opts opts;
 	struct tracepoints_bpf *skel;	/* loaded, not attached */
 	struct bpf_link **links;
 	unsigned nlinks;
@@ -81,8 +97,23 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 /* Attach receive-side hooks first, so no send is seen before its receive
  * could be.  0 or EXIT_BPF with err set. */
 int plan_attach(struct plan *p, char *err, size_t errlen);
+/*
+ * Calibration: attach every chosen rung, make known IPIs (membarrier to
+ * CPUs running our threads, cross-CPU wake-ups), detach, and check that each
+ * rung fired.  A rung refused at attach (a kprobe on the blacklist: EINVAL)
+ * or silent while the others saw the IPIs is replaced by its standby, and
+ * the plan is loaded again.  The ring is left empty.  0, or an EXIT_* code
+ * with err set; a calibration that cannot run is not an error (p->calib
+ * says why).
+ */
+int plan_calibrate(struct plan *p, char *err, size_t errlen);
+/* Some chosen rung has a standby: calibration can change this plan. */
+int plan_has_standby(const struct plan *p);
 /* Send-side first, then the rest. */
 void plan_detach(struct plan *p);
+/* The /proc/interrupts row(s) that count this plan's receive rungs of kind
+ * OTHER (powerpc: "IPI+DBL"), or NULL. */
+const char *plan_irq_rows(const struct plan *p);
 void plan_destroy(struct plan *p);
 
 /* Number of event kinds with a working rung. */

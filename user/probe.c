@@ -13,6 +13,7 @@ int cmd_probe(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-fentry", no_argument, NULL, 'F' },
+		{ "no-calibrate", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -20,21 +21,27 @@ int cmd_probe(int argc, char **argv)
 	struct plan_opts po = { .ring_bytes = 1 << 20 };
 	struct plan plan;
 	char err[512];
-	int opt, as_json = 0, ret;
+	int opt, as_json = 0, ret, no_calib = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': as_json = 1; break;
 		case 'F': po.no_fentry = 1; break;
+		case 'C': no_calib = 1; break;
 		case 'v': ipt_verbose++; break;
 		case 'h':
-			printf("usage: ipitrace probe [--json] [--no-fentry] [-v]\n\n"
-			       "Load every hook this kernel might offer, without attaching, and print\n"
-			       "which rung each event kind will use (tp_btf > raw_tp for tracepoints;\n"
-			       "fentry > kprobe for kernel functions, where no tracepoint exists) and\n"
-			       "the reason every better rung was skipped: tracepoint missing, no BTF,\n"
-			       "the verifier's own refusal, kprobes not configured, fentry refused.\n"
+			printf("usage: ipitrace probe [--json] [--no-fentry] [--no-calibrate] [-v]\n\n"
+			       "Load every hook this kernel might offer and print which rung each\n"
+			       "event kind will use (tp_btf > raw_tp for tracepoints; fentry > kprobe\n"
+			       "for kernel functions, where no tracepoint exists; a standby rung where\n"
+			       "the preferred one is useless) and the reason every better rung was\n"
+			       "skipped: tracepoint missing, no BTF, the verifier's own refusal,\n"
+			       "kprobes not configured, fentry refused, a kprobe refused at attach.\n"
+			       "Then calibrate, as record does: attach for 300 ms while making known\n"
+			       "IPIs (membarrier, cross-CPU wake-ups), count each rung's hits, and\n"
+			       "replace a rung that never fired by its standby (an inlined function).\n"
+			       "--no-calibrate skips that (nothing is attached).\n"
 			       "--no-fentry shows the plan that record --no-fentry would use.\n\n"
 			       "Exit status: 0 when at least one event kind can be traced, 3 when\n"
 			       "nothing can (the message says what is missing).\n");
@@ -52,6 +59,8 @@ int cmd_probe(int argc, char **argv)
 		ipt_err("%s", err);
 		return ret;
 	}
+	if (!ret && !no_calib)
+		ret = plan_calibrate(&plan, err, sizeof(err));
 	if (as_json) {
 		struct json j;
 

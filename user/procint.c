@@ -54,16 +54,40 @@ int procint_parse(const char *text, struct procint *pi, char *err, unsigned errl
 		if (!colon)
 			goto next;
 		namelen = colon - name;
-		/* Numeric rows are device IRQs; keep only named (arch) rows. */
-		if (!namelen || isdigit((unsigned char)name[0]) || namelen >= sizeof(pi->rows[0].name))
+		/* Numeric rows are device IRQs; keep only named (arch) rows, and
+		 * powerpc's IPI irq ("16: ... XIVE-IPI 0 Edge IPI-0", XICS
+		 * "... IPI"), summed as the row "IPI". */
+		if (namelen && isdigit((unsigned char)name[0])) {
+			const char *t = nl;
+
+			while (t > colon && t[-1] == ' ')
+				t--;
+			while (t > colon && t[-1] != ' ')
+				t--;
+			if (strncmp(t, "IPI", 3) || (t[3] != '-' && t[3] != '\n' && t[3] && t[3] != ' '))
+				goto next;
+			name = "IPI";
+			namelen = 3;
+		}
+		if (!namelen || namelen >= sizeof(pi->rows[0].name))
 			goto next;
 		if (pi->nrows < PROCINT_MAX_ROWS) {
 			struct procint_row *r = &pi->rows[pi->nrows];
 			const char *q = colon + 1;
+			int merge = 0;
 
-			memcpy(r->name, name, namelen);
-			r->name[namelen] = '\0';
-			r->count = xcalloc(pi->ncpus, sizeof(uint64_t));
+			/* A second row of the same name (several IPI irqs) adds up. */
+			for (unsigned i = 0; i < pi->nrows; i++)
+				if (strlen(pi->rows[i].name) == namelen &&
+				    !memcmp(pi->rows[i].name, name, namelen)) {
+					r = &pi->rows[i];
+					merge = 1;
+				}
+			if (!merge) {
+				memcpy(r->name, name, namelen);
+				r->name[namelen] = '\0';
+				r->count = xcalloc(pi->ncpus, sizeof(uint64_t));
+			}
 			for (unsigned col = 0; col < pi->ncols; col++) {
 				char *end;
 				unsigned long long v;
@@ -73,10 +97,11 @@ int procint_parse(const char *text, struct procint *pi, char *err, unsigned errl
 				if (q >= nl || !isdigit((unsigned char)*q))
 					break;	/* ERR/MIS rows have one column */
 				v = strtoull(q, &end, 10);
-				r->count[pi->cpu_of_col[col]] = v;
+				r->count[pi->cpu_of_col[col]] += v;
 				q = end;
 			}
-			pi->nrows++;
+			if (!merge)
+				pi->nrows++;
 		}
 next:
 		if (!*nl)

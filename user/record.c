@@ -223,6 +223,10 @@ static void usage(FILE *f)
 "                        recordings you will share\n"
 "      --no-fentry       where a function hook is needed (kernels without the\n"
 "                        ipi:* tracepoints), use kprobes instead of fentry\n"
+"      --no-calibrate    skip the 300 ms calibration before recording (known\n"
+"                        IPIs made to check that every chosen hook fires, and\n"
+"                        to switch a silent one to its standby; see probe).\n"
+"                        It runs only where a chosen hook has a standby.\n"
 "  -q, --quiet           no progress line, no start or summary message\n"
 "                        (warnings and errors still go to stderr)\n"
 "  -v, --verbose         show libbpf's messages (-vv: its debug output too)\n"
@@ -242,6 +246,7 @@ int cmd_record(int argc, char **argv)
 		{ "ring-size", required_argument, NULL, 'r' },
 		{ "no-addresses", no_argument, NULL, 'N' },
 		{ "no-fentry", no_argument, NULL, 'F' },
+		{ "no-calibrate", no_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -250,7 +255,7 @@ int cmd_record(int argc, char **argv)
 	const char *out = NULL, *cpus_arg = NULL;
 	uint64_t duration = 0, ring = 16ull << 20;
 	uint64_t filter[16] = {0};
-	int quiet = 0, no_addr = 0, opt, ret = EXIT_FAIL;
+	int quiet = 0, no_addr = 0, opt, ret = EXIT_FAIL, no_calib = 0;
 	char err[512];
 	struct plan plan;
 	struct plan_opts po = {0};
@@ -278,6 +283,7 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'N': no_addr = 1; break;
 		case 'F': po.no_fentry = 1; break;
+		case 'C': no_calib = 1; break;
 		case 'q': quiet = 1; break;
 		case 'v': ipt_verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
@@ -306,8 +312,14 @@ int cmd_record(int argc, char **argv)
 	po.ring_bytes = ring;
 
 	ret = plan_build(&plan, &po, err, sizeof(err));
+	/* Calibration delays the start (300 ms of load, and attaching and
+	 * detaching every hook: seconds under qemu TCG), so record runs it only
+	 * where it can change the plan: a chosen rung has a standby. */
+	if (!ret && !no_calib && plan_has_standby(&plan))
+		ret = plan_calibrate(&plan, err, sizeof(err));
 	if (ret) {
 		ipt_err("%s", err);
+		plan_destroy(&plan);
 		return ret;
 	}
 	/* A hook the kernel has but refused in every flavour leaves a hole in
@@ -354,6 +366,9 @@ int cmd_record(int argc, char **argv)
 			if (plan.have_receive[k])
 				n += snprintf(meta + n, sizeof(meta) - n, "%d,", k);
 		n += snprintf(meta + n, sizeof(meta) - n, "\n");
+		if (plan_irq_rows(&plan) && n < (int)sizeof(meta) - 64)
+			n += snprintf(meta + n, sizeof(meta) - n, "irq_rows_other=%s\n",
+				      plan_irq_rows(&plan));
 		rec_write_section(ctx.w, IPT_SEC_META, meta, n);
 		rec_write_section(ctx.w, IPT_SEC_PLAN, pt, strlen(pt));
 		free(pt);

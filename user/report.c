@@ -190,11 +190,27 @@ static void json_lat(struct json *j, const struct lat *l)
 	json_arr_end(j);
 }
 
+/* "A+B": the sum of the rows that exist (at least one must). */
 static int64_t irq_delta(const struct report *rp, const char *row, unsigned cpu)
 {
-	int64_t a = procint_get(&rp->irq[0], row, cpu), b = procint_get(&rp->irq[1], row, cpu);
+	int64_t sum = 0;
+	int any = 0;
+	char name[32];
 
-	return a < 0 || b < 0 ? -1 : b - a;
+	for (const char *p = row; *p;) {
+		size_t l = strcspn(p, "+");
+		int64_t a, b;
+
+		snprintf(name, sizeof(name), "%.*s", (int)l, p);
+		a = procint_get(&rp->irq[0], name, cpu);
+		b = procint_get(&rp->irq[1], name, cpu);
+		if (a >= 0 && b >= 0) {
+			sum += b - a;
+			any = 1;
+		}
+		p += l + (p[l] == '+');
+	}
+	return any ? sum : -1;
 }
 
 /*
@@ -213,10 +229,14 @@ static int64_t irq_delta(const struct report *rp, const char *row, unsigned cpu)
  */
 static void cross_check(struct report *rp)
 {
-	for (int m = 0; m < IPT_MSG__MAX && rp->have_irq; m++) {
-		const char *row = irq_row_of(m);
+	/* powerpc: every muxed IPI arrives as kind OTHER on the IPI irq or a
+	 * doorbell; the recording names the rows (META irq_rows_other). */
+	const char *other = rec_meta(rp->r, "irq_rows_other");
 
-		if (!row || !rp->have_receive[m] || procint_get(&rp->irq[0], row, 0) < 0)
+	for (int m = 0; m < IPT_MSG__MAX && rp->have_irq; m++) {
+		const char *row = m == IPT_MSG_OTHER && other && *other ? other : irq_row_of(m);
+
+		if (!row || (!rp->have_receive[m] && row != other) || irq_delta(rp, row, 0) < 0)
 			continue;
 		for (unsigned cpu = 0; cpu < rp->ncpus; cpu++) {
 			const struct corr_cpu *cc = corr_cpu(rp->c, cpu);
