@@ -27,7 +27,6 @@
  * ladder then does not load the DEMUX rung at all (an empty set would accuse
  * every send). */
 const volatile __u64 addr_ipi_message = 0;
-const volatile __u64 addr_per_cpu_offset = 0;
 
 /* The message set pending on this CPU: bit k set when byte k of its
  * ipi_message word is (little-endian: byte k is bits 8k..8k+7; the kernel's

@@ -313,9 +313,7 @@ int BPF_KRETPROBE(kretprobe_smp_call_function_many_cond__wait)
  *    the queue is walked: one CSD_FUNC_ENTRY per SYNC/ASYNC csd and one for
  *    the TTWU batch (as csd_function_entry does from 6.5); IRQ_WORK csds get
  *    none, as with the tracepoint.  All are stamped with the flush's start;
- *    there is no exit event.  The queue is found with bpf_this_cpu_ptr() on
- *    the typed call_single_queue ksym, which needs data symbols in kallsyms
- *    (KALLSYMS_ALL); a kernel without them refuses the program.  A csd
+ *    there is no exit event.  A csd
  *    queued in the instant between the walk and the xchg is run unseen; the
  *    correlator counts it as run, because the flush ran later csds.
  *
@@ -323,11 +321,24 @@ int BPF_KRETPROBE(kretprobe_smp_call_function_many_cond__wait)
  * ipt_emit_packed() will not take: they are copied out of the raw context
  * as plain numbers.
  */
-extern const struct llist_head call_single_queue __ksym __weak;
-extern const struct call_function_data cfd_data __ksym __weak;
-/* cfd_data's own address in kallsyms: per_cpu_ptr(p, cpu) - this is that
- * CPU's per-CPU offset, which turns cfd->csd into each CPU's csd. */
+/*
+ * Per-CPU variables by address, from kallsyms (data symbols: KALLSYMS_ALL;
+ * userspace leaves the rows off without them): per_cpu_ptr(&var, cpu) is
+ * &var + __per_cpu_offset[cpu] on every architecture.  Not typed __ksym:
+ * one typed ksym makes libbpf demand the kernel's BTF for the whole object,
+ * and Debian 12's ppc64le kernel has none.
+ */
+const volatile __u64 addr_per_cpu_offset = 0;	/* __per_cpu_offset[] */
+const volatile __u64 addr_call_single_queue = 0;
 const volatile __u64 addr_cfd_data = 0;
+
+static __always_inline __u64 cpu_offset(__u32 cpu)
+{
+	__u64 off = 0;
+
+	bpf_probe_read_kernel(&off, sizeof(off), (void *)(addr_per_cpu_offset + cpu * 8ull));
+	return off;
+}
 /* sched_ttwu_pending, from kallsyms: what a TTWU csd runs. */
 const volatile __u64 addr_sched_ttwu_pending = 0;
 
@@ -432,15 +443,6 @@ struct {
 	__type(value, struct many_state);
 } many SEC(".maps");
 
-static __always_inline __u64 ptr_u64(const void *p)
-{
-	__u64 v = 0;
-
-	/* A BTF pointer as a plain number (see arg_u64). */
-	bpf_probe_read_kernel(&v, sizeof(v), &p);
-	return v;
-}
-
 struct cfd_walk {
 	__u64 mask;	/* address of the cpumask's bits */
 	__u64 csd;	/* cfd->csd: a per-CPU pointer */
@@ -457,7 +459,7 @@ static long cfd_one(__u32 cpu, void *data)
 		return 1;
 	if (!(cw->word & (1ULL << (cpu & 63))))
 		return 0;
-	node = cw->csd + ptr_u64(bpf_per_cpu_ptr(&cfd_data, cpu)) - addr_cfd_data;
+	node = cw->csd + cpu_offset(cpu);
 	{
 		__u32 type = csd_type((void *)node);
 
@@ -475,10 +477,10 @@ static __always_inline int many_emit(void)
 	struct cfd_walk cw = {};
 	__u64 m;
 
-	if (!st || !st->active || !addr_cfd_data)
+	if (!st || !st->active || !addr_cfd_data || !addr_per_cpu_offset)
 		return 0;
 	st->active = 0;
-	cfd = bpf_this_cpu_ptr(&cfd_data);
+	cfd = (void *)(addr_cfd_data + cpu_offset(bpf_get_smp_processor_id()));
 	/* Before 6.2 the per-CPU csds were struct cfd_percpu { csd; ... }
 	 * behind ->pcpu; the csd is its first member either way. */
 	if (bpf_core_field_exists(((struct call_function_data___pcpu *)cfd)->pcpu))
@@ -492,7 +494,7 @@ static __always_inline int many_emit(void)
 	if (bpf_core_field_exists(((struct call_function_data___ptr *)cfd)->cpumask))
 		m = (__u64)BPF_CORE_READ((struct call_function_data___ptr *)cfd, cpumask);
 	else if (bpf_core_field_exists(((struct call_function_data___arr *)cfd)->cpumask))
-		m = ptr_u64(&((struct call_function_data___arr *)cfd)->cpumask);
+		m = (__u64)cfd + bpf_core_field_offset(struct call_function_data___arr, cpumask);
 	else
 		return 0;
 	cw.mask = m;
@@ -514,7 +516,7 @@ static __always_inline int many_begin(void)
 }
 
 SEC("fentry/smp_call_function_many_cond")
-int BPF_PROG(fentry_smp_call_function_many_cond)
+int BPF_PROG(fentry_smp_call_function_many_cond__mark)
 {
 	return many_begin();
 }
@@ -529,17 +531,17 @@ static __always_inline int many_end(void)
 }
 
 SEC("fexit/smp_call_function_many_cond")
-int BPF_PROG(fexit_smp_call_function_many_cond)
+int BPF_PROG(fexit_smp_call_function_many_cond__mark)
 {
 	return many_end();
 }
 SEC("kprobe/smp_call_function_many_cond")
-int BPF_KPROBE(kprobe_smp_call_function_many_cond)
+int BPF_KPROBE(kprobe_smp_call_function_many_cond__mark)
 {
 	return many_begin();
 }
 SEC("kretprobe/smp_call_function_many_cond")
-int BPF_KRETPROBE(kretprobe_smp_call_function_many_cond)
+int BPF_KRETPROBE(kretprobe_smp_call_function_many_cond__mark)
 {
 	return many_end();
 }
@@ -570,9 +572,12 @@ static long flush_one(__u32 i, void *data)
 
 static __always_inline int flush_walk(void)
 {
-	struct llist_head *q = bpf_this_cpu_ptr(&call_single_queue);
+	struct llist_head *q;
 	struct flush_walk w = { .ts = bpf_ktime_get_ns() };
 
+	if (!addr_call_single_queue || !addr_per_cpu_offset)
+		return 0;
+	q = (void *)(addr_call_single_queue + cpu_offset(bpf_get_smp_processor_id()));
 	w.node = (__u64)BPF_CORE_READ(q, first);
 	bpf_loop(4096, flush_one, &w, 0);
 	return 0;

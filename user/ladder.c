@@ -102,13 +102,13 @@ static const struct tp_def tps[] = {
 	{ "func", "__smp_call_single_queue", EVK_CSD_QUEUE, -1, 1, 1, 0,
 	  "wake-ups (TTWU) and other callers", NULL },
 	{ "func", "smp_call_function_many_cond", EVK_CSD_QUEUE, -1, 1, 1, 0,
-	  "marks the call; its csds are read from cfd_data as it sends", NULL },
+	  "marks the call; its csds are read from cfd_data as it sends", "mark" },
 	{ "func", "native_send_call_func_ipi", EVK_CSD_QUEUE, -1, 1, 1, 0,
 	  "the csds of smp_call_function_many_cond(), as it sends", "csd" },
 	{ "func", "native_send_call_func_single_ipi", EVK_CSD_QUEUE, -1, 1, 1, 0,
 	  "the csds of smp_call_function_many_cond(), as it sends", "csd" },
 	{ "func", "smp_call_function_many_cond", EVK_CSD_QUEUE, -1, 1, 1, 1,
-	  "ends the mark", NULL },
+	  "ends the mark", "mark" },
 	{ "ipi", "ipi_send_cpu", EVK_SEND, -1, 1, 0, 0, NULL, NULL },
 	{ "ipi", "ipi_send_cpumask", EVK_SEND, -1, 1, 0, 0, NULL, NULL },
 	/* Kernels without ipi:*: the x86 send functions (fentry, then kprobe). */
@@ -412,10 +412,12 @@ static int open_configured(struct plan *p, const struct plan_opts *o, char *err,
 	}
 	s->rodata->addr_call_func_ipi = p->addr_call_func_ipi;
 	s->rodata->addr_ipi_message = p->addr_ipi_message;
-	s->rodata->addr_per_cpu_offset = p->addr_per_cpu_offset;
+	s->rodata->addr_per_cpu_offset = p->addr_per_cpu_offset ? p->addr_per_cpu_offset
+							       : p->addr_pcpu_kallsyms;
 	s->rodata->nr_cpu_ids = p->ncpus;
 	s->rodata->addr_sched_ttwu_pending = p->addr_sched_ttwu_pending;
 	s->rodata->addr_cfd_data = p->addr_cfd_data;
+	s->rodata->addr_call_single_queue = p->addr_call_single_queue;
 	if (o->cpu_filter) {
 		s->rodata->filter_on = 1;
 		for (unsigned w = 0; w < 16; w++)
@@ -518,6 +520,8 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 		if (s && !p->ksyms.restricted)
 			p->addr_sched_ttwu_pending = s->addr;
 		ksyms_data(&p->ksyms, "cfd_data", &p->addr_cfd_data);
+		ksyms_data(&p->ksyms, "call_single_queue", &p->addr_call_single_queue);
+		ksyms_data(&p->ksyms, "__per_cpu_offset", &p->addr_pcpu_kallsyms);
 	}
 
 	vmlinux = btf__load_vmlinux_btf();
@@ -598,6 +602,30 @@ int plan_build(struct plan *p, const struct plan_opts *o, char *err, size_t errl
 	}
 	btf__free(vmlinux);
 
+	/* The csd rows that read per-CPU variables by address need them in
+	 * kallsyms (bpf/tracepoints.bpf.c). */
+	for (unsigned i = 0; i < NTP; i++) {
+		struct hook_row *r = &p->rows[i];
+		const char *var = NULL;
+		uint64_t addr = 0;
+
+		if (r->fl == FL_NONE)
+			continue;
+		if (!strcmp(r->tp->name, "__flush_smp_call_function_queue")) {
+			var = "call_single_queue";
+			addr = p->addr_call_single_queue;
+		} else if ((r->tp->variant && !strcmp(r->tp->variant, "csd")) ||
+			   (r->tp->variant && !strcmp(r->tp->variant, "mark"))) {
+			var = "cfd_data";
+			addr = p->addr_cfd_data;
+		}
+		if (!var || (addr && p->addr_pcpu_kallsyms))
+			continue;
+		snprintf(r->why, sizeof(r->why), "needs %s and __per_cpu_offset in /proc/kallsyms "
+			 "(data symbols: KALLSYMS_ALL)%s", var,
+			 p->ksyms.restricted ? ", which shows no addresses here (kptr_restrict)" : "");
+		r->fl = FL_NONE;
+	}
 	/* powerpc DEMUX: the message set is read from this CPU's ipi_message
 	 * word, whose address must be known; an empty set read from nowhere
 	 * would accuse every send, so without it the rung is not used. */
@@ -1167,8 +1195,11 @@ static void kind_note(const struct plan *p, enum evk k, char *out, size_t len)
 
 static void row_hook(const struct hook_row *r, char *out, size_t len)
 {
+	const char *v = r->tp->variant;
+
+	/* "wait" rows are the function's own; the others say what they add. */
 	snprintf(out, len, "%s:%s%s%s", r->tp->cat, r->tp->name, r->tp->exit ? " (return)" : "",
-		 r->tp->variant && !strcmp(r->tp->variant, "csd") ? " (csds)" : "");
+		 !v || !strcmp(v, "wait") ? "" : !strcmp(v, "csd") ? " (csds)" : " (csd mark)");
 }
 
 /* A used row says what it stands for; any other says why it is not used. */

@@ -75,6 +75,8 @@ struct plan {
 	uint64_t addr_call_func_ipi;
 	uint64_t addr_sched_ttwu_pending;	/* what a TTWU csd runs */
 	uint64_t addr_cfd_data;			/* kallsyms: needs KALLSYMS_ALL */
+	uint64_t addr_call_single_queue;	/* ditto */
+	uint64_t addr_pcpu_kallsyms;		/* __per_cpu_offset, ditto */
 	/* /proc/kallsyms, read once: the ladder checks function rungs in it,
 	 * record symbolizes with it.  ksyms_ok: it could be read. */
 	struct ksyms ksyms;

@@ -18,7 +18,7 @@ done
 for f in smp_muxed_ipi_message_pass arch_send_call_function_single_ipi arch_send_call_function_ipi_mask \
 	 arch_smp_send_reschedule; do
 	[ "$(hook func:$f)" = "true none" ] || fail "func:$f on 6.12: $(hook func:$f)"
-	why func:$f | grep -q 'not needed: the ipi:\* tracepoints see every send here' ||
+	why func:$f | grep -q "not needed: the kernel's ipi:\* tracepoints see every such event here" ||
 		fail "func:$f's reason on 6.12: $(why func:$f)"
 done
 expect_json "$P" '.demux_message_word | test("kallsyms")' "ipi_message found through kallsyms"

@@ -70,7 +70,8 @@ done
 for h in func:native_send_call_func_single_ipi func:native_send_call_func_ipi \
 	 func:native_smp_send_reschedule \
 	 func:generic_exec_single func:__smp_call_single_queue func:smp_call_function_many_cond \
-	 "func:native_send_call_func_ipi (csds)" "func:smp_call_function_many_cond (return)" \
+	 "func:native_send_call_func_ipi (csds)" "func:smp_call_function_many_cond (csd mark)" \
+	 "func:smp_call_function_many_cond (return)" \
 	 func:__flush_smp_call_function_queue \
 	 func:smp_call_function_single "func:smp_call_function_single (return)"; do
 	[ "$(hook "$h" | sort -u)" = "true fentry" ] || fail "$h on 6.1: $(hook "$h")"
