@@ -723,5 +723,7 @@ void plan_json(const struct plan *p, struct json *j)
 	}
 	json_arr_end(j);
 	json_ku64(j, "usable_event_kinds", plan_usable(p));
+	if (p->json_extra)
+		p->json_extra(j, p->json_extra_arg);
 	json_obj_end(j);
 }

@@ -14,6 +14,7 @@ static const struct verb {
 	{ "probe", cmd_probe, "what this kernel offers and which hook each event will use" },
 	{ "record", cmd_record, "trace IPIs and cross-CPU calls into a recording file" },
 	{ "report", cmd_report, "correlate a recording: matched, lost, stuck, latencies" },
+	{ "watch", cmd_watch, "watchdog: alert on cross-CPU calls stuck on a CPU, nearly free" },
 };
 
 static void usage(FILE *f)
