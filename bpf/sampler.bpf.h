@@ -52,6 +52,14 @@ __u64 runs;
 #define CSD_TYPE_MASK		0x30
 #define CSD_TYPE_TTWU		0x30
 
+/* Older kernels (6.1 measured: CO-RE finds no call_function_data.csd)
+ * keep the per-target csd as the first member of struct cfd_percpu,
+ * reached through `pcpu`; 6.18 has `csd` directly.  Either pointer plus the
+ * target's per-CPU base is the csd's address. */
+struct call_function_data___pcpu {
+	void *pcpu;
+};
+
 static __always_inline __u64 rd64(__u64 addr)
 {
 	__u64 v = 0;
@@ -136,8 +144,15 @@ static long sample_cpu(__u32 cpu, void *ctx)
 	/* The csds this CPU sends with: cfd_data.csd is itself a per-CPU
 	 * pointer (one csd per target), csd_data one csd.  Userspace matches
 	 * a stuck entry's address against them to name the waiter. */
-	s->cfd_csd = off_cfd_data != NO_OFF ?
-		rd64(base + off_cfd_data + bpf_core_field_offset(struct call_function_data, csd)) : 0;
+	s->cfd_csd = 0;
+	if (off_cfd_data != NO_OFF) {
+		if (bpf_core_field_exists(struct call_function_data, csd))
+			s->cfd_csd = rd64(base + off_cfd_data +
+					  bpf_core_field_offset(struct call_function_data, csd));
+		else if (bpf_core_field_exists(struct call_function_data___pcpu, pcpu))
+			s->cfd_csd = rd64(base + off_cfd_data +
+					  bpf_core_field_offset(struct call_function_data___pcpu, pcpu));
+	}
 	s->csd_data = off_csd_data != NO_OFF ? base + off_csd_data : 0;
 	s->base = base;
 	s->valid = 1;

@@ -45,7 +45,7 @@ static int cap_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 /* The most telling line libbpf or the verifier printed. */
 static void log_reason(char *out, size_t len)
 {
-	static const char *const keys[] = { "failed to find", "ldimm64", "invalid", "unknown",
+	static const char *const keys[] = { "failed to find", "ldimm64", "failed to resolve", "invalid", "unknown",
 					    "not supported", "Permission", NULL };
 	char *line = NULL, *p, *save, *copy = xstrdup(logbuf);
 
@@ -160,9 +160,12 @@ static int try_ksym(struct sampler *s, const struct offs *o)
 		char why[200];
 
 		log_reason(why, sizeof(why));
-		snprintf(s->why_ksym, sizeof(s->why_ksym),
-			 "the verifier cannot resolve call_single_queue as a typed __ksym "
-			 "(/proc/kallsyms lacks data symbols without CONFIG_KALLSYMS_ALL): %s", why);
+		if (strstr(logbuf, "ldimm64") || strstr(logbuf, "kernel symbol"))
+			snprintf(s->why_ksym, sizeof(s->why_ksym),
+				 "the verifier cannot resolve call_single_queue as a typed __ksym "
+				 "(/proc/kallsyms lacks data symbols without CONFIG_KALLSYMS_ALL): %s", why);
+		else
+			snprintf(s->why_ksym, sizeof(s->why_ksym), "refused: %s", why);
 		sampler_ksym_bpf__destroy(sk);
 		/* The kernel answers this refusal with EPERM too: only the
 		 * BTF rung's load tells a missing privilege apart. */

@@ -54,6 +54,7 @@ struct cpu_watch {
 	uint64_t next_alert_ns;		/* age for the next repeat */
 	uint64_t repeat_ns;		/* backoff step */
 	uint64_t max_age_ns;		/* for the screen: the worst age seen */
+	uint64_t nonempty;		/* samples that found the queue non-empty */
 	uint64_t prev_switches, prev_calls, prev_timer;	/* screen rates */
 };
 
@@ -524,6 +525,7 @@ static void track(struct watch *w, uint64_t now)
 				emit(w, &a);
 			}
 		}
+		c->nonempty += s->head != 0;
 		c->last = *s;
 	}
 }
@@ -596,6 +598,18 @@ static void summary(struct watch *w, uint64_t now)
 		json_ku64(&j, "sample_errors", w->sample_errors);
 		json_kdouble(&j, "sample_us", w->s.runs ? (double)w->s.run_ns / w->s.runs / 1e3 : 0.0);
 		json_ku64(&j, "lost_events", 0);
+		json_key(&j, "per_cpu");
+		json_arr_begin(&j);
+		for (unsigned c = 0; c < w->s.ncpus; c++) {
+			if (!w->s.samples[c].valid || !test_bit64(w->cpus, c))
+				continue;
+			json_obj_begin(&j);
+			json_ku64(&j, "cpu", c);
+			json_ku64(&j, "samples_pending", w->cw[c].nonempty);
+			json_ku64(&j, "max_pending_age_ms", w->cw[c].max_age_ns / MS);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
 		json_key(&j, "alerts");
 		json_obj_begin(&j);
 		json_key(&j, "stuck_csd");
