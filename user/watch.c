@@ -86,6 +86,11 @@ struct watch {
 	uint64_t alerts[AS__MAX];
 	uint64_t sample_errors;
 	uint64_t lines_since_screen;
+	/* --fault-stuck CPU[:MS], for tests only: pretend CPU's queue holds
+	 * one synchronous csd and its progress counters stand still. */
+	int fault_cpu;
+	uint64_t fault_ns, fault_start_ns, fault_func;
+	struct ipt_sample fault_at;
 };
 
 /* ---- alert formatting */
@@ -471,6 +476,30 @@ static int metrics_listen(const char *addr, char *err, size_t errlen)
 	return fd;
 }
 
+/* ---- the test-only fault: applied to the sample, after the BPF side */
+
+static void apply_fault(struct watch *w, uint64_t now)
+{
+	struct ipt_sample *s;
+
+	if (w->fault_cpu < 0 || (unsigned)w->fault_cpu >= w->s.ncpus)
+		return;
+	s = &w->s.samples[w->fault_cpu];
+	if (!w->fault_start_ns) {
+		w->fault_start_ns = now;
+		w->fault_at = *s;
+	}
+	if (w->fault_ns && now - w->fault_start_ns >= w->fault_ns)
+		return;		/* "thawed": the real queue shows again */
+	s->head = s->oldest = 0xffffffffdead0000ULL;
+	s->depth = 1;
+	s->flags = 0x11;	/* CSD_TYPE_SYNC | CSD_FLAG_LOCK */
+	s->func = w->fault_func;
+	s->nr_switches = w->fault_at.nr_switches;
+	s->irq_calls = w->fault_at.irq_calls;
+	s->timer_irqs = w->fault_at.timer_irqs;
+}
+
 /* ---- the tracker */
 
 static void track(struct watch *w, uint64_t now)
@@ -688,11 +717,12 @@ int cmd_watch(int argc, char **argv)
 		{ "plain", no_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "detail", no_argument, NULL, 'D' },
+		{ "fault-stuck", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct watch w = { .syslog_fd = -1, .metrics_fd = -1 };
+	struct watch w = { .syslog_fd = -1, .metrics_fd = -1, .fault_cpu = -1 };
 	const char *cpus_arg = NULL, *syslog_path = NULL, *metrics_addr = NULL;
 	uint64_t dur_ns = 0, rate = 100, threshold_ms = 1000, next, last_status;
 	int opt, plain = 0, want_syslog = 0, ret = EXIT_OK;
@@ -746,6 +776,19 @@ int cmd_watch(int argc, char **argv)
 			ipt_err("--detail (tier 2: event hooks with in-kernel tables) is not built yet; "
 				"use `ipitrace record` + `report` for per-event detail");
 			return EXIT_USAGE;
+		case 'F': {
+			unsigned long cpu = strtoul(optarg, &end, 10);
+			unsigned long long ms = 0;
+
+			if (end == optarg || (*end && *end != ':') || cpu >= IPT_SAMPLE_MAX_CPUS ||
+			    (*end == ':' && (!(ms = strtoull(end + 1, &end, 10)) || *end))) {
+				ipt_err("bad --fault-stuck '%s': want CPU or CPU:MS", optarg);
+				return EXIT_USAGE;
+			}
+			w.fault_cpu = (int)cpu;
+			w.fault_ns = ms * MS;
+			break;
+		}
 		case 'v': ipt_verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -803,6 +846,19 @@ int cmd_watch(int argc, char **argv)
 	}
 	w.ks_ok = !ksyms_load_kallsyms(&w.ks, NULL) && !w.ks.restricted;
 	w.cw = xcalloc(w.s.ncpus, sizeof(*w.cw));
+	if (w.fault_cpu >= 0) {
+		const struct ksym *k = w.ks_ok ? ksyms_by_name(&w.ks, "ipi_mb") : NULL;
+
+		sampler_run(&w.s);	/* fills in which CPUs are valid */
+		if ((unsigned)w.fault_cpu >= w.s.ncpus || !w.s.samples[w.fault_cpu].valid) {
+			ipt_err("--fault-stuck: CPU %d is not watched", w.fault_cpu);
+			ret = EXIT_USAGE;
+			goto done;
+		}
+		w.fault_func = k ? k->addr : 0xffffffff81000000ULL;
+		ipt_warn("--fault-stuck: TEST ONLY: CPU %d's queue is faked as stuck%s", w.fault_cpu,
+			 w.fault_ns ? " for a while" : "");
+	}
 	if (!w.quiet)
 		ipt_info("watching %u CPU(s): tier 1 (%s rung), %" PRIu64 " samples/s, threshold %" PRIu64
 			 " ms%s", w.s.calibrated, sampler_rung_name(w.s.rung), rate, threshold_ms,
@@ -828,7 +884,10 @@ int cmd_watch(int argc, char **argv)
 				if (!w.sample_errors++)
 					ipt_warn("sampling failed: %s", strerror(errno));
 			} else {
-				track(&w, mono_ns());
+				uint64_t t = mono_ns();
+
+				apply_fault(&w, t);
+				track(&w, t);
 			}
 			next += w.period_ns;
 			if (next < now)		/* fell behind: do not burst */
@@ -893,6 +952,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (stop_signal && !w.quiet)
 		ipt_info("stopped by signal %d; detached", (int)stop_signal);
+done:
 	sampler_close(&w.s);
 	free(w.cw);
 	ksyms_free(&w.ks);
