@@ -11,6 +11,7 @@
  * stuck, again with backoff, and once more when it resolves or at exit.
  */
 #include "cli.h"
+#include "detail.h"
 #include "json.h"
 #include "ksym.h"
 #include "sampler.h"
@@ -86,6 +87,16 @@ struct watch {
 	uint64_t alerts[AS__MAX];
 	uint64_t sample_errors;
 	uint64_t lines_since_screen;
+	/* tier 2 (--detail) */
+	int detail_on;
+	struct detail d;
+	struct danom {
+		uint64_t csd, ts;
+		struct ipt_pending p;
+		uint64_t next_alert_ns, repeat_ns, seen_scan;
+	} danoms[IPT_DETAIL_MAX_ANOM];
+	unsigned ndanoms;
+	uint64_t next_scan_ns;
 	/* --fault-stuck CPU[:MS], for tests only: pretend CPU's queue holds
 	 * one synchronous csd and its progress counters stand still. */
 	int fault_cpu;
@@ -145,6 +156,8 @@ struct alert {
 	const char *via;
 	const char *type;
 	char func[160];
+	char callsite[160];		/* tier 2 only; "" in tier 1 */
+	const char *tier;		/* "1" or "detail" */
 	uint64_t func_addr;
 	uint64_t age_ms;
 	uint32_t depth;
@@ -164,6 +177,7 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 	memset(a, 0, sizeof(*a));
 	a->state = st;
 	a->kind = "stuck_csd";
+	a->tier = "1";
 	a->target = cpu;
 	a->type = sample_entry_type(smp->flags);
 	a->func_addr = smp->func;
@@ -228,6 +242,7 @@ static void sink_json(struct watch *w, const struct alert *a)
 	json_kstr(&j, "event", "alert");
 	json_kstr(&j, "kind", a->kind);
 	json_kstr(&j, "state", state_names[a->state]);
+	json_kstr(&j, "tier", a->tier);
 	json_kdouble(&j, "time_s", (double)(mono_ns() - w->start_ns) / 1e9);
 	json_ku64(&j, "target_cpu", a->target);
 	json_key(&j, "waiter_cpu");
@@ -239,21 +254,23 @@ static void sink_json(struct watch *w, const struct alert *a)
 	json_ku64(&j, "func_addr", a->func_addr);
 	/* The callsite is not in the sampled state: tier 2 (--detail) only. */
 	json_key(&j, "callsite");
-	json_null(&j);
+	a->callsite[0] ? json_str(&j, a->callsite) : json_null(&j);
 	if (!strcmp(a->type, "ttwu")) {
 		json_ku64(&j, "pid", a->pid);
 		json_kstr(&j, "comm", a->comm);
 	}
 	json_ku64(&j, "age_ms", a->age_ms);
 	json_ku64(&j, "pending", a->depth);
-	json_key(&j, "target_since");
-	json_obj_begin(&j);
-	json_ku64(&j, "context_switches", a->d_switches);
-	if (a->have_irq_stat) {
-		json_ku64(&j, "call_function_ipis", a->d_calls);
-		json_ku64(&j, "timer_interrupts", a->d_timer);
+	if (!strcmp(a->tier, "1")) {
+		json_key(&j, "target_since");
+		json_obj_begin(&j);
+		json_ku64(&j, "context_switches", a->d_switches);
+		if (a->have_irq_stat) {
+			json_ku64(&j, "call_function_ipis", a->d_calls);
+			json_ku64(&j, "timer_interrupts", a->d_timer);
+		}
+		json_obj_end(&j);
 	}
-	json_obj_end(&j);
 	json_kstr(&j, "message", a->line);
 	json_obj_end(&j);
 	json_end(&j);
@@ -336,6 +353,8 @@ static void sink_exec(struct watch *w, const struct alert *a)
 		snprintf(num, sizeof(num), "%d", a->waiter);
 		setenv("IPITRACE_WAITER_CPU", a->waiter >= 0 ? num : "", 1);
 		setenv("IPITRACE_FUNC", a->func, 1);
+		setenv("IPITRACE_CALLSITE", a->callsite, 1);
+		setenv("IPITRACE_TIER", a->tier, 1);
 		setenv("IPITRACE_ENTRY_TYPE", a->type, 1);
 		snprintf(num, sizeof(num), "%" PRIu64, a->age_ms);
 		setenv("IPITRACE_AGE_MS", num, 1);
@@ -426,6 +445,41 @@ static void metrics_serve(struct watch *w)
 				fprintf(f, "ipitrace_call_function_ipis_total{cpu=\"%u\"} %" PRIu64 "\n", c,
 					w->s.samples[c].irq_calls);
 	}
+	if (w->detail_on) {
+		static const char *const names[] = { "queued", "executed" };
+
+		fprintf(f, "# HELP ipitrace_detail_lost_total Tier 2: csds the pending table had no room for.\n"
+			   "# TYPE ipitrace_detail_lost_total counter\nipitrace_detail_lost_total %" PRIu64 "\n",
+			detail_table_full(&w->d));
+		for (int k = 0; k < 2; k++) {
+			fprintf(f, "# HELP ipitrace_csd_%s_total Tier 2: csds %s, per CPU pair.\n"
+				   "# TYPE ipitrace_csd_%s_total counter\n", names[k], names[k], names[k]);
+			for (unsigned a = 0; a < w->s.ncpus; a++)
+				for (unsigned b = 0; b < w->s.ncpus; b++) {
+					uint64_t q, e, p50, p99;
+
+					detail_pair(&w->d, a, b, &q, &e, &p50, &p99);
+					if (q || e)
+						fprintf(f, "ipitrace_csd_%s_total{src=\"%u\",dst=\"%u\"} %" PRIu64 "\n",
+							names[k], a, b, k ? e : q);
+				}
+		}
+		fprintf(f, "# HELP ipitrace_csd_latency_seconds Tier 2: csd queue->run latency quantile "
+			   "(log2 bucket upper bound), per CPU pair.\n"
+			   "# TYPE ipitrace_csd_latency_seconds gauge\n");
+		for (unsigned a = 0; a < w->s.ncpus; a++)
+			for (unsigned b = 0; b < w->s.ncpus; b++) {
+				uint64_t q, e, p50, p99;
+
+				detail_pair(&w->d, a, b, &q, &e, &p50, &p99);
+				if (!e)
+					continue;
+				fprintf(f, "ipitrace_csd_latency_seconds{src=\"%u\",dst=\"%u\",quantile=\"0.5\"} %.9f\n",
+					a, b, p50 / 1e9);
+				fprintf(f, "ipitrace_csd_latency_seconds{src=\"%u\",dst=\"%u\",quantile=\"0.99\"} %.9f\n",
+					a, b, p99 / 1e9);
+			}
+	}
 	fclose(f);
 	snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
 		 "Content-Length: %zu\r\nConnection: close\r\n\r\n", blen);
@@ -474,6 +528,92 @@ static int metrics_listen(const char *addr, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
+}
+
+/* ---- tier 2: anomalies from the in-kernel pending table */
+
+static void detail_alert(struct watch *w, enum alert_state st, const struct danom *x, uint64_t now)
+{
+	struct alert a;
+	char cs[160];
+
+	memset(&a, 0, sizeof(a));
+	a.state = st;
+	a.kind = "stuck_csd";
+	a.tier = "detail";
+	a.target = x->p.dst;
+	a.waiter = (int)x->p.src;
+	a.via = "csd:csd_queue_cpu";
+	a.type = "csd";
+	a.func_addr = x->p.func;
+	a.age_ms = (now - x->ts) / MS;
+	a.depth = w->d.pending_per_cpu[x->p.dst % IPT_DETAIL_MAX_CPUS];
+	symname(w, x->p.func, a.func, sizeof(a.func));
+	symname(w, x->p.callsite, cs, sizeof(cs));
+	snprintf(a.callsite, sizeof(a.callsite), "%s", cs);
+	switch (st) {
+	case AS_STUCK:
+	case AS_STILL:
+		snprintf(a.line, sizeof(a.line), "%s%s: CPU %u has not run %s for %" PRIu64
+			 " ms, queued by CPU %u at %s (tier 2)", st == AS_STUCK ? "ALERT " : "STILL ",
+			 a.kind, a.target, a.func, a.age_ms, x->p.src, a.callsite);
+		break;
+	case AS_RESOLVED:
+		snprintf(a.line, sizeof(a.line), "RESOLVED %s: CPU %u ran %s: resolved after %" PRIu64
+			 " ms, queued by CPU %u at %s (tier 2)", a.kind, a.target, a.func, a.age_ms,
+			 x->p.src, a.callsite);
+		break;
+	default:
+		snprintf(a.line, sizeof(a.line), "NEVER EXECUTED %s: CPU %u never ran %s during this watch: "
+			 "pending %" PRIu64 " ms at exit, queued by CPU %u at %s (tier 2)", a.kind,
+			 a.target, a.func, a.age_ms, x->p.src, a.callsite);
+	}
+	emit(w, &a);
+}
+
+static void detail_track(struct watch *w, uint64_t now)
+{
+	if (detail_scan(&w->d))
+		return;
+	for (unsigned i = 0; i < w->d.nanoms; i++) {
+		const struct ipt_anomaly *an = &w->d.anoms[i];
+		struct danom *x = NULL;
+
+		if (an->p.dst >= w->s.ncpus || !test_bit64(w->cpus, an->p.dst))
+			continue;
+		for (unsigned k = 0; k < w->ndanoms && !x; k++)
+			if (w->danoms[k].csd == an->csd && w->danoms[k].ts == an->p.ts)
+				x = &w->danoms[k];
+		if (!x) {
+			if (w->ndanoms >= IPT_DETAIL_MAX_ANOM)
+				continue;
+			x = &w->danoms[w->ndanoms++];
+			x->csd = an->csd;
+			x->ts = an->p.ts;
+			x->p = an->p;
+			x->repeat_ns = 1000 * MS;
+			x->next_alert_ns = now - x->ts + x->repeat_ns;
+			x->seen_scan = w->d.scans;
+			detail_alert(w, AS_STUCK, x, now);
+			continue;
+		}
+		x->seen_scan = w->d.scans;
+		if (now - x->ts >= x->next_alert_ns) {
+			if (x->repeat_ns < 60000 * MS)
+				x->repeat_ns *= 2;
+			x->next_alert_ns = now - x->ts + x->repeat_ns;
+			detail_alert(w, AS_STILL, x, now);
+		}
+	}
+	/* Gone from the table: it ran. */
+	for (unsigned k = 0; k < w->ndanoms;) {
+		if (w->danoms[k].seen_scan != w->d.scans) {
+			detail_alert(w, AS_RESOLVED, &w->danoms[k], now);
+			w->danoms[k] = w->danoms[--w->ndanoms];
+			continue;
+		}
+		k++;
+	}
 }
 
 /* ---- the test-only fault: applied to the sample, after the BPF side */
@@ -599,6 +739,19 @@ static void status(struct watch *w, uint64_t now, double dt)
 		c->prev_switches = s->nr_switches;
 		c->prev_calls = s->irq_calls;
 	}
+	if (w->screen && w->detail_on) {
+		fprintf(f, "\n%4s %4s %12s %12s %10s %10s   (tier 2, since start)\n", "from", "to",
+			"csds queued", "executed", "p50 us", "p99 us");
+		for (unsigned a = 0; a < w->s.ncpus; a++)
+			for (unsigned b = 0; b < w->s.ncpus; b++) {
+				uint64_t q, e, p50, p99;
+
+				detail_pair(&w->d, a, b, &q, &e, &p50, &p99);
+				if (q || e)
+					fprintf(f, "%4u %4u %12" PRIu64 " %12" PRIu64 " %10.1f %10.1f\n", a, b,
+						q, e, p50 / 1e3, p99 / 1e3);
+			}
+	}
 	if (!w->screen)
 		fprintf(f, "\n");
 	fflush(f);
@@ -620,7 +773,7 @@ static void summary(struct watch *w, uint64_t now)
 		json_obj_begin(&j);
 		json_kstr(&j, "event", "summary");
 		json_kdouble(&j, "duration_s", secs);
-		json_kstr(&j, "tier", "1");
+		json_kstr(&j, "tier", w->detail_on ? "1+detail" : "1");
 		json_kstr(&j, "rung", sampler_rung_name(w->s.rung));
 		json_ku64(&j, "cpus_watched", w->s.calibrated);
 		json_ku64(&j, "samples", w->s.runs);
@@ -639,6 +792,33 @@ static void summary(struct watch *w, uint64_t now)
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
+		if (w->detail_on) {
+			json_key(&j, "detail");
+			json_obj_begin(&j);
+			json_ku64(&j, "scans", w->d.scans);
+			json_ku64(&j, "table_full", detail_table_full(&w->d));
+			json_ku64(&j, "requeued_unseen", detail_requeued_unseen(&w->d));
+			json_key(&j, "pairs");
+			json_arr_begin(&j);
+			for (unsigned a = 0; a < w->s.ncpus; a++)
+				for (unsigned b = 0; b < w->s.ncpus; b++) {
+					uint64_t q, e, p50, p99;
+
+					detail_pair(&w->d, a, b, &q, &e, &p50, &p99);
+					if (!q && !e)
+						continue;
+					json_obj_begin(&j);
+					json_ku64(&j, "src", a);
+					json_ku64(&j, "dst", b);
+					json_ku64(&j, "queued", q);
+					json_ku64(&j, "executed", e);
+					json_ku64(&j, "p50_ns", p50);
+					json_ku64(&j, "p99_ns", p99);
+					json_obj_end(&j);
+				}
+			json_arr_end(&j);
+			json_obj_end(&j);
+		}
 		json_key(&j, "alerts");
 		json_obj_begin(&j);
 		json_key(&j, "stuck_csd");
@@ -688,7 +868,10 @@ static void usage(FILE *f)
 "      --exit-on-alert   exit with status 4 at the first alert\n"
 "      --plain           one status line per second instead of the screen\n"
 "  -q, --quiet           no screen and no status lines (alerts still print)\n"
-"      --detail          tier 2 (event hooks, histograms): not built yet\n"
+"      --detail          also tier 2: hook csd:csd_queue_cpu/csd_function_entry\n"
+"                        (6.5+), keep pending csds and log2 latency histograms\n"
+"                        per CPU pair in the kernel; alerts then name the\n"
+"                        sender and callsite.  Costs a hook per csd.\n"
 "  -v, --verbose         libbpf's messages\n\n"
 "Human alert lines go to stderr.  On a terminal stdout shows a live screen\n"
 "(per CPU: pending entries, age, progress); otherwise a status line per\n"
@@ -718,6 +901,7 @@ int cmd_watch(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "detail", no_argument, NULL, 'D' },
 		{ "fault-stuck", required_argument, NULL, 'F' },
+		{ "fault-drop-exec", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -726,6 +910,7 @@ int cmd_watch(int argc, char **argv)
 	const char *cpus_arg = NULL, *syslog_path = NULL, *metrics_addr = NULL;
 	uint64_t dur_ns = 0, rate = 100, threshold_ms = 1000, next, last_status;
 	int opt, plain = 0, want_syslog = 0, ret = EXIT_OK;
+	long fault_drop = -1;
 	char err[640], *end;
 
 	optind = 1;
@@ -772,10 +957,14 @@ int cmd_watch(int argc, char **argv)
 		case 'x': w.exit_on_alert = 1; break;
 		case 'P': plain = 1; break;
 		case 'q': w.quiet = 1; break;
-		case 'D':
-			ipt_err("--detail (tier 2: event hooks with in-kernel tables) is not built yet; "
-				"use `ipitrace record` + `report` for per-event detail");
-			return EXIT_USAGE;
+		case 'D': w.detail_on = 1; break;
+		case 'X':
+			fault_drop = strtol(optarg, &end, 10);
+			if (end == optarg || *end || fault_drop < 0 || fault_drop >= IPT_DETAIL_MAX_CPUS) {
+				ipt_err("bad --fault-drop-exec '%s': want a CPU number", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'F': {
 			unsigned long cpu = strtoul(optarg, &end, 10);
 			unsigned long long ms = 0;
@@ -796,6 +985,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (optind < argc) {
 		ipt_err("unexpected argument '%s' (see ipitrace watch --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (fault_drop >= 0 && !w.detail_on) {
+		ipt_err("--fault-drop-exec is a tier 2 fault: it needs --detail");
 		return EXIT_USAGE;
 	}
 	memset(w.cpus, 0xff, sizeof(w.cpus));
@@ -845,6 +1038,18 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	}
 	w.ks_ok = !ksyms_load_kallsyms(&w.ks, NULL) && !w.ks.restricted;
+	if (w.detail_on) {
+		ret = detail_open(&w.d, w.s.ncpus, w.threshold_ns, (int)fault_drop, err, sizeof(err));
+		if (ret) {
+			ipt_err("%s", err);
+			sampler_close(&w.s);
+			ksyms_free(&w.ks);
+			goto out;
+		}
+		if (fault_drop >= 0)
+			ipt_warn("--fault-drop-exec: TEST ONLY: tier 2 ignores every csd execution on CPU %ld",
+				 fault_drop);
+	}
 	w.cw = xcalloc(w.s.ncpus, sizeof(*w.cw));
 	if (w.fault_cpu >= 0) {
 		const struct ksym *k = w.ks_ok ? ksyms_by_name(&w.ks, "ipi_mb") : NULL;
@@ -892,6 +1097,11 @@ int cmd_watch(int argc, char **argv)
 			next += w.period_ns;
 			if (next < now)		/* fell behind: do not burst */
 				next = now + w.period_ns;
+			if (w.detail_on && now >= w.next_scan_ns) {
+				/* Ten scans a second: ages to within 100 ms. */
+				detail_track(&w, mono_ns());
+				w.next_scan_ns = now + 100 * MS;
+			}
 			if (w.exit_on_alert && w.alerts[AS_STUCK]) {
 				ret = EXIT_ALERT;
 				break;
@@ -931,6 +1141,8 @@ int cmd_watch(int argc, char **argv)
 				emit(&w, &a);
 			}
 		}
+		for (unsigned k = 0; k < w.ndanoms; k++)
+			detail_alert(&w, AS_NEVER, &w.danoms[k], now);
 		if (w.screen)
 			status(&w, now, 0);
 		summary(&w, now);
@@ -953,6 +1165,8 @@ int cmd_watch(int argc, char **argv)
 	if (stop_signal && !w.quiet)
 		ipt_info("stopped by signal %d; detached", (int)stop_signal);
 done:
+	if (w.detail_on)
+		detail_close(&w.d);
 	sampler_close(&w.s);
 	free(w.cw);
 	ksyms_free(&w.ks);
