@@ -153,12 +153,18 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run
 
-# A first look at this host: the hook plan, then three seconds of its real
-# IPIs (with a TLB-shootdown load from the generator for the first two, so
-# an idle host has something to show), recorded and correlated.
+# A first look at this host: the hook plan (and watch's tier 1 rung), four
+# seconds of `watch` on its real IPIs (membarrier load from the generator;
+# --detail where the csd:* tracepoints exist), then three seconds of its
+# real IPIs (with a TLB-shootdown load for the first two, so an idle host
+# has something to show), recorded and correlated.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/ipitrace probe
+	@echo
+	$(Q)$(BUILD)/tests/ipistorm -q -d 4 membarrier & \
+	{ $(BUILD)/ipitrace watch --plain --detail -d 4 --threshold 500 || \
+	  $(BUILD)/ipitrace watch --plain -d 4 --threshold 500; }; wait
 	@echo
 	$(Q)$(BUILD)/tests/ipistorm -q -d 2 tlb & $(BUILD)/ipitrace record -d 3 -o $(BUILD)/demo.ipit; wait
 	@echo

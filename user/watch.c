@@ -766,6 +766,21 @@ static void summary(struct watch *w, uint64_t now)
 		 w->s.calibrated, secs, w->s.runs, w->s.runs ? (double)w->s.run_ns / w->s.runs / 1e3 : 0.0,
 		 sampler_rung_name(w->s.rung), w->alerts[AS_STUCK], w->alerts[AS_RESOLVED],
 		 w->alerts[AS_NEVER]);
+	if (w->detail_on && !w->quiet) {
+		ipt_info("tier 2: %" PRIu64 " scans, %" PRIu64 " csds lost to a full table, %" PRIu64
+			 " executions not seen", w->d.scans, detail_table_full(&w->d),
+			 detail_requeued_unseen(&w->d));
+		for (unsigned a = 0; a < w->s.ncpus; a++)
+			for (unsigned b = 0; b < w->s.ncpus; b++) {
+				uint64_t q, e, p50, p99;
+
+				detail_pair(&w->d, a, b, &q, &e, &p50, &p99);
+				if (q || e)
+					ipt_info("  csds CPU %u -> %u: %" PRIu64 " queued, %" PRIu64
+						 " executed, queue->run p50 < %.1f us, p99 < %.1f us", a, b, q, e,
+						 p50 / 1e3, p99 / 1e3);
+			}
+	}
 	if (w->json) {
 		struct json j;
 
