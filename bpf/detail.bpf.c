@@ -51,6 +51,14 @@ struct {
 	__type(value, __u64);
 } queued SEC(".maps");
 
+/* Sum of queue->run latencies per pair (ns), for Prometheus' _sum. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NPAIR);
+	__type(key, __u32);
+	__type(value, __u64);
+} lat_sum SEC(".maps");
+
 /* Never silent: entries the table had no room for, and csds queued again
  * while still in the table (their execution event was not seen). */
 __u64 table_full, requeued_unseen;
@@ -132,11 +140,15 @@ int on_entry(u64 *ctx)
 	if (!p)
 		return 0;	/* a wake-up batch, or queued before we attached */
 	if (p->src < IPT_DETAIL_MAX_CPUS && p->dst < IPT_DETAIL_MAX_CPUS) {
-		idx = (p->src * IPT_DETAIL_MAX_CPUS + p->dst) * IPT_DETAIL_BUCKETS +
-		      log2_bucket(now - p->ts);
+		__u32 pair = p->src * IPT_DETAIL_MAX_CPUS + p->dst;
+
+		idx = pair * IPT_DETAIL_BUCKETS + log2_bucket(now - p->ts);
 		h = bpf_map_lookup_elem(&hist, &idx);
 		if (h)
 			__sync_fetch_and_add(h, 1);
+		h = bpf_map_lookup_elem(&lat_sum, &pair);
+		if (h)
+			__sync_fetch_and_add(h, now - p->ts);
 	}
 	bpf_map_delete_elem(&pending, &key);
 	return 0;

@@ -85,6 +85,7 @@ int detail_open(struct detail *d, unsigned ncpus, uint64_t threshold_ns, int fau
 	d->scan_fd = bpf_program__fd(sk->progs.scan);
 	d->hist_fd = bpf_map__fd(sk->maps.hist);
 	d->queued_fd = bpf_map__fd(sk->maps.queued);
+	d->sum_fd = bpf_map__fd(sk->maps.lat_sum);
 	d->anoms = sk->bss->anomalies;
 	d->pending_per_cpu = sk->bss->pending_per_cpu;
 	return 0;
@@ -125,6 +126,21 @@ void detail_pair(struct detail *d, unsigned src, unsigned dst, uint64_t *queued,
 			*p50 = 2ULL << i;
 		if (!*p99 && acc * 100 >= n * 99)
 			*p99 = 2ULL << i;
+	}
+}
+
+void detail_hist(struct detail *d, unsigned src, unsigned dst, uint64_t b[IPT_DETAIL_BUCKETS],
+		 uint64_t *sum_ns)
+{
+	uint32_t idx = src * IPT_DETAIL_MAX_CPUS + dst;
+
+	*sum_ns = 0;
+	bpf_map_lookup_elem(d->sum_fd, &idx, sum_ns);
+	for (uint32_t i = 0; i < IPT_DETAIL_BUCKETS; i++) {
+		uint32_t k = idx * IPT_DETAIL_BUCKETS + i;
+
+		b[i] = 0;
+		bpf_map_lookup_elem(d->hist_fd, &k, &b[i]);
 	}
 }
 

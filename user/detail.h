@@ -11,7 +11,7 @@
 struct detail {
 	void *skel;			/* struct detail_bpf */
 	unsigned ncpus;
-	int scan_fd, hist_fd, queued_fd;
+	int scan_fd, hist_fd, queued_fd, sum_fd;
 	const struct ipt_anomaly *anoms;	/* the last scan's, in .bss */
 	unsigned nanoms;
 	const uint32_t *pending_per_cpu;
@@ -28,6 +28,10 @@ int detail_scan(struct detail *d);
  * p99 queue->run latency in ns (upper bucket bounds; 0 when none). */
 void detail_pair(struct detail *d, unsigned src, unsigned dst, uint64_t *queued,
 		 uint64_t *executed, uint64_t *p50, uint64_t *p99);
+/* The raw log2 buckets of a pair (bucket i: [2^i, 2^(i+1)) ns) and the sum
+ * of its latencies in ns. */
+void detail_hist(struct detail *d, unsigned src, unsigned dst, uint64_t b[IPT_DETAIL_BUCKETS],
+		 uint64_t *sum_ns);
 uint64_t detail_table_full(const struct detail *d);
 uint64_t detail_requeued_unseen(const struct detail *d);
 void detail_close(struct detail *d);

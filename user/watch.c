@@ -464,20 +464,33 @@ static void metrics_serve(struct watch *w)
 							names[k], a, b, k ? e : q);
 				}
 		}
-		fprintf(f, "# HELP ipitrace_csd_latency_seconds Tier 2: csd queue->run latency quantile "
-			   "(log2 bucket upper bound), per CPU pair.\n"
-			   "# TYPE ipitrace_csd_latency_seconds gauge\n");
+		fprintf(f, "# HELP ipitrace_csd_queue_to_run_seconds Tier 2: csd queue->run latency "
+			   "(log2 buckets), per CPU pair.\n"
+			   "# TYPE ipitrace_csd_queue_to_run_seconds histogram\n");
 		for (unsigned a = 0; a < w->s.ncpus; a++)
 			for (unsigned b = 0; b < w->s.ncpus; b++) {
-				uint64_t q, e, p50, p99;
+				uint64_t hb[IPT_DETAIL_BUCKETS], sum, acc = 0;
 
-				detail_pair(&w->d, a, b, &q, &e, &p50, &p99);
-				if (!e)
+				detail_hist(&w->d, a, b, hb, &sum);
+				for (int i = 0; i < IPT_DETAIL_BUCKETS; i++)
+					acc += hb[i];
+				if (!acc)
 					continue;
-				fprintf(f, "ipitrace_csd_latency_seconds{src=\"%u\",dst=\"%u\",quantile=\"0.5\"} %.9f\n",
-					a, b, p50 / 1e9);
-				fprintf(f, "ipitrace_csd_latency_seconds{src=\"%u\",dst=\"%u\",quantile=\"0.99\"} %.9f\n",
-					a, b, p99 / 1e9);
+				acc = 0;
+				/* The last log2 bucket also holds everything
+				 * longer: it is only counted in +Inf. */
+				for (int i = 0; i < IPT_DETAIL_BUCKETS - 1; i++) {
+					acc += hb[i];
+					fprintf(f, "ipitrace_csd_queue_to_run_seconds_bucket{src=\"%u\",dst=\"%u\","
+						"le=\"%.9g\"} %" PRIu64 "\n", a, b, (double)(2ULL << i) / 1e9, acc);
+				}
+				acc += hb[IPT_DETAIL_BUCKETS - 1];
+				fprintf(f, "ipitrace_csd_queue_to_run_seconds_bucket{src=\"%u\",dst=\"%u\",le=\"+Inf\"} %"
+					PRIu64 "\n", a, b, acc);
+				fprintf(f, "ipitrace_csd_queue_to_run_seconds_sum{src=\"%u\",dst=\"%u\"} %.9f\n", a, b,
+					sum / 1e9);
+				fprintf(f, "ipitrace_csd_queue_to_run_seconds_count{src=\"%u\",dst=\"%u\"} %" PRIu64 "\n",
+					a, b, acc);
 			}
 	}
 	fclose(f);

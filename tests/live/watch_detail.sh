@@ -12,10 +12,24 @@ need_bpf
 out=$("$IPITRACE" watch --fault-drop-exec 1 -d 1 2>&1); rc=$?
 [ $rc = 2 ] && grep -q "needs --detail" <<<"$out" || fail "--fault-drop-exec without --detail: exit $rc: $out"
 
+port=$((20000 + ($$ + 13) % 20000))
 storm -d 3.5 membarrier
-"$IPITRACE" watch --detail --json -q -d 3 --threshold 500 >"$T/ok.jsonl" 2>"$T/ok.err" ||
-	fail "watch --detail failed: $(cat "$T/ok.err")"
+"$IPITRACE" watch --detail --json -q -d 3 --threshold 500 --metrics "127.0.0.1:$port" \
+	>"$T/ok.jsonl" 2>"$T/ok.err" &
+W=$!
+sleep 2
+curl -s "http://127.0.0.1:$port/metrics" >"$T/metrics.txt" || fail "scrape failed: $(cat "$T/ok.err")"
+wait $W || fail "watch --detail failed: $(cat "$T/ok.err")"
 storm_wait
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$T/metrics.txt" >"$T/promtool.out" 2>&1 ||
+		fail "promtool check metrics (tier 2): $(cat "$T/promtool.out")"
+fi
+grep -E '^ipitrace_csd_(queued_total|queue_to_run_seconds_count)\{src="0",dst="1"' "$T/metrics.txt"
+mc=$(awk '/^ipitrace_csd_queue_to_run_seconds_count\{src="0",dst="1"\}/ { print $2 }' "$T/metrics.txt")
+je=$(jq -s '[.[] | select(.event == "summary") | .detail.pairs[] | select(.src == 0 and .dst == 1) | .executed][0]' "$T/ok.jsonl")
+[ -n "$mc" ] && [ "$mc" -gt 0 ] && [ "$mc" -le "$je" ] ||
+	fail "histogram count for 0 -> 1 mid-run ($mc) not within the final JSON count ($je)"
 S=$(jq -c 'select(.event == "summary")' "$T/ok.jsonl")
 echo "$S"
 [ "$(jq -s '[.[] | select(.event == "alert")] | length' "$T/ok.jsonl")" = 0 ] ||
