@@ -1172,7 +1172,7 @@ int cmd_watch(int argc, char **argv)
 		for (unsigned k = 0; k < w.ndanoms; k++)
 			detail_alert(&w, AS_NEVER, &w.danoms[k], now);
 		if (w.screen)
-			status(&w, now, 0);
+			status(&w, now, (double)(now - last_status) / 1e9);
 		summary(&w, now);
 	}
 	if (w.exec_cmd) {

@@ -72,6 +72,19 @@ m=$(awk '/^ipitrace_call_function_ipis_total/ { s += $2 } END { print s + 0 }' "
 note "CAL from /proc/interrupts $a..$b, sampled $m"
 [ "$m" -ge "$a" ] && [ "$m" -le "$b" ] || fail "sampled call-function IPIs $m outside /proc/interrupts' $a..$b"
 
+# On a terminal: the live screen (a pty from script(1)).
+script -qc "$IPITRACE watch -d 1.5" /dev/null >"$T/screen.out" 2>&1 || fail "watch on a pty failed"
+grep -q $'\033\\[H\033\\[2J' "$T/screen.out" || fail "no screen redraw on a terminal"
+grep -q "CPU  pending     age ms" "$T/screen.out" || fail "no per-CPU table on the screen: $(head -5 "$T/screen.out")"
+
+# --cpus: a stuck entry on a CPU not watched raises nothing.
+"$IPITRACE" watch -q --json -d 1 --threshold 200 --cpus 0 --fault-stuck 1 >"$T/cpus.jsonl" 2>/dev/null ||
+	fail "watch --cpus 0 failed"
+[ "$(jq -s '[.[] | select(.event == "alert")] | length' "$T/cpus.jsonl")" = 0 ] ||
+	fail "--cpus 0 still alerted for CPU 1"
+jq -e -s '.[] | select(.event == "summary") | [.per_cpu[].cpu] == [0]' "$T/cpus.jsonl" >/dev/null ||
+	fail "--cpus 0: summary lists other CPUs"
+
 # SIGTERM: clean detach, summary, exit 0.
 "$IPITRACE" watch --plain >"$T/plain.out" 2>"$T/term.err" &
 W=$!
