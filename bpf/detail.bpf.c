@@ -36,6 +36,8 @@ struct {
 	__type(value, struct ipt_pending);
 } pending SEC(".maps");
 
+/* The pair tables are indexed src * nr_cpus + dst; userspace sizes them
+ * to nr_cpus^2 (times the buckets) before load. */
 #define NPAIR (IPT_DETAIL_MAX_CPUS * IPT_DETAIL_MAX_CPUS)
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -101,9 +103,9 @@ int on_queue(u64 *ctx)
 			      (void *)(csd + bpf_core_field_offset(struct __call_single_node, u_flags)));
 	if ((flags & CSD_TYPE_MASK) != CSD_TYPE_ASYNC && (flags & CSD_TYPE_MASK) != CSD_TYPE_SYNC)
 		return 0;
-	if (src >= IPT_DETAIL_MAX_CPUS || dst >= IPT_DETAIL_MAX_CPUS)
+	if (src >= nr_cpus || dst >= nr_cpus)
 		return 0;
-	idx = src * IPT_DETAIL_MAX_CPUS + dst;
+	idx = src * nr_cpus + dst;
 	q = bpf_map_lookup_elem(&queued, &idx);
 	if (q)
 		__sync_fetch_and_add(q, 1);
@@ -139,8 +141,8 @@ int on_entry(u64 *ctx)
 	p = bpf_map_lookup_elem(&pending, &key);
 	if (!p)
 		return 0;	/* a wake-up batch, or queued before we attached */
-	if (p->src < IPT_DETAIL_MAX_CPUS && p->dst < IPT_DETAIL_MAX_CPUS) {
-		__u32 pair = p->src * IPT_DETAIL_MAX_CPUS + p->dst;
+	if (p->src < nr_cpus && p->dst < nr_cpus) {
+		__u32 pair = p->src * nr_cpus + p->dst;
 
 		idx = pair * IPT_DETAIL_BUCKETS + log2_bucket(now - p->ts);
 		h = bpf_map_lookup_elem(&hist, &idx);

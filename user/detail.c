@@ -63,6 +63,9 @@ int detail_open(struct detail *d, unsigned ncpus, uint64_t threshold_ns, int fau
 	 * can have queued (one cfd csd per target per sender, one csd_data,
 	 * plus on-stack ones); a full table is counted, never silent. */
 	bpf_map__set_max_entries(sk->maps.pending, 256 * ncpus);
+	bpf_map__set_max_entries(sk->maps.queued, ncpus * ncpus);
+	bpf_map__set_max_entries(sk->maps.lat_sum, ncpus * ncpus);
+	bpf_map__set_max_entries(sk->maps.hist, ncpus * ncpus * IPT_DETAIL_BUCKETS);
 	ret = detail_bpf__load(sk);
 	if (ret) {
 		snprintf(err, errlen, ret == -EPERM ?
@@ -107,7 +110,7 @@ void detail_pair(struct detail *d, unsigned src, unsigned dst, uint64_t *queued,
 		 uint64_t *executed, uint64_t *p50, uint64_t *p99)
 {
 	uint64_t b[IPT_DETAIL_BUCKETS] = { 0 }, n = 0, acc = 0;
-	uint32_t idx = src * IPT_DETAIL_MAX_CPUS + dst;
+	uint32_t idx = src * d->ncpus + dst;
 
 	*queued = 0;
 	bpf_map_lookup_elem(d->queued_fd, &idx, queued);
@@ -132,7 +135,7 @@ void detail_pair(struct detail *d, unsigned src, unsigned dst, uint64_t *queued,
 void detail_hist(struct detail *d, unsigned src, unsigned dst, uint64_t b[IPT_DETAIL_BUCKETS],
 		 uint64_t *sum_ns)
 {
-	uint32_t idx = src * IPT_DETAIL_MAX_CPUS + dst;
+	uint32_t idx = src * d->ncpus + dst;
 
 	*sum_ns = 0;
 	bpf_map_lookup_elem(d->sum_fd, &idx, sum_ns);
