@@ -737,10 +737,13 @@ static void status(struct watch *w, uint64_t now, double dt)
 
 		if (!s->valid || !test_bit64(w->cpus, cpu))
 			continue;
-		if (s->head)
+		if (s->head) {
+			char sym[128];
+
 			snprintf(fn, sizeof(fn), "%s %s",
 				 !strcmp(sample_entry_type(s->flags), "ttwu") ? "wake-up" :
-				 symname(w, s->func, fn + 80, 80), sample_entry_type(s->flags));
+				 symname(w, s->func, sym, sizeof(sym)), sample_entry_type(s->flags));
+		}
 		else
 			snprintf(fn, sizeof(fn), "-");
 		if (w->screen)
