@@ -136,7 +136,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_OBJS)
 # everything is there; apt-get update only when something is missing.
 DEB_PKGS := clang gcc make bpftool libbpf-dev libelf-dev zlib1g-dev jq \
             libclang-rt-14-dev libzstd-dev qemu-system-x86 busybox-static cpio \
-            prometheus rsyslog curl
+            prometheus rsyslog curl systemd xz-utils
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
