@@ -538,7 +538,7 @@ static int metrics_listen(const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot listen on %s:%ld: %s", host, port, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return -2;	/* a runtime failure, not a bad command line */
 	}
 	return fd;
 }
@@ -911,8 +911,9 @@ static void usage(FILE *f)
 "  ipitrace watch                              live screen, default threshold\n"
 "  ipitrace watch --json -q >alerts.jsonl      for a log pipeline\n"
 "  ipitrace watch --threshold 500 --exit-on-alert -d 60 || echo stuck\n\n"
-"Exit status: 0; 2 usage; 3 BPF (no privilege, no usable rung); 4 an alert\n"
-"with --exit-on-alert.  Needs root, or CAP_BPF + CAP_PERFMON.\n");
+"Exit status: 0; 1 runtime (no syslog daemon, metrics port taken); 2 usage;\n"
+"3 BPF (no privilege, no usable rung); 4 an alert with --exit-on-alert.\n"
+"Needs root, or CAP_BPF + CAP_PERFMON.\n");
 }
 
 int cmd_watch(int argc, char **argv)
@@ -1056,7 +1057,7 @@ int cmd_watch(int argc, char **argv)
 			ipt_err("--metrics: %s", err);
 			if (w.syslog_fd >= 0)
 				close(w.syslog_fd);
-			return EXIT_USAGE;
+			return w.metrics_fd == -2 ? EXIT_FAIL : EXIT_USAGE;
 		}
 	}
 	w.threshold_ns = threshold_ms * MS;

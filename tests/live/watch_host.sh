@@ -85,6 +85,14 @@ grep -q "CPU  pending     age ms" "$T/screen.out" || fail "no per-CPU table on t
 jq -e -s '.[] | select(.event == "summary") | [.per_cpu[].cpu] == [0]' "$T/cpus.jsonl" >/dev/null ||
 	fail "--cpus 0: summary lists other CPUs"
 
+# A metrics port already taken: a runtime error (1), said clearly.
+python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(5)' >"$T/port" &
+HOLD=$!
+sleep 0.5
+out=$("$IPITRACE" watch -d 1 --metrics "127.0.0.1:$(cat "$T/port")" 2>&1); rc=$?
+kill $HOLD 2>/dev/null
+[ $rc = 1 ] && grep -q "cannot listen" <<<"$out" || fail "--metrics on a taken port: exit $rc: $out"
+
 # SIGTERM: clean detach, summary, exit 0.
 "$IPITRACE" watch --plain >"$T/plain.out" 2>"$T/term.err" &
 W=$!
