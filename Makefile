@@ -67,7 +67,8 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS  := user/correlate.c user/recording.c user/ksym.c user/procint.c \
              user/json.c user/util.c user/siphash.c
 APP_SRCS  := user/main.c user/ladder.c user/ring.c user/record.c \
-             user/report.c user/probe.c user/timeline.c user/ppc.c
+             user/report.c user/probe.c user/timeline.c user/ppc.c user/sampler.c \
+             user/watch.c user/detail.c
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 APP_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(APP_SRCS))
 
@@ -112,12 +113,12 @@ endif
 
 ifdef CROSS
 # The target's libraries: Debian's own ppc64el packages, downloaded with a
-# private apt state (tools/xapt) and unpacked, never installed.
+# private apt state (tests/xapt) and unpacked, never installed.
 SYSROOT_DEBS := libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 $(SYSROOT)/.stamp:
 	$(call msg,SYSROOT,$(SYSROOT))
 	$(Q)rm -rf $(SYSROOT) $(BUILD)/debs && mkdir -p $(SYSROOT) $(BUILD)/debs
-	$(Q)BUILD=$(BUILD) tools/xapt bookworm $(DEB_ARCH) $(BUILD)/debs $(SYSROOT_DEBS) >/dev/null
+	$(Q)BUILD=$(BUILD) tests/xapt bookworm $(DEB_ARCH) $(BUILD)/debs $(SYSROOT_DEBS) >/dev/null
 	$(Q)for d in $(BUILD)/debs/*.deb; do dpkg-deb -x $$d $(SYSROOT) || exit 1; done
 	$(Q)touch $@
 
@@ -129,7 +130,7 @@ KBTF_DIR := $(BUILD)/kbtf
 $(KBTF_DIR)/vmlinux.btf:
 	$(call msg,KBTF,$@)
 	$(Q)mkdir -p $(KBTF_DIR)
-	$(Q)rm -f $(KBTF_DIR)/*.deb; BUILD=$(BUILD) tools/xapt trixie $(DEB_ARCH) $(KBTF_DIR) \
+	$(Q)rm -f $(KBTF_DIR)/*.deb; BUILD=$(BUILD) tests/xapt trixie $(DEB_ARCH) $(KBTF_DIR) \
 		'linux-image-6\.12\.[0-9]*+deb13-powerpc64le' >/dev/null
 	$(Q)rm -rf $(KBTF_DIR)/x && dpkg-deb --fsys-tarfile $(KBTF_DIR)/*.deb | \
 		tar x -C $(KBTF_DIR) --wildcards './boot/vmlinux-*' --transform 's,.*/,x/,'
@@ -220,7 +221,8 @@ DEB_PKGS := clang gcc make bpftool libbpf-dev libelf-dev zlib1g-dev jq \
             libclang-rt-14-dev libzstd-dev qemu-system-x86 busybox-static cpio \
             chromium time \
             qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross \
-            linux-libc-dev-ppc64el-cross
+            linux-libc-dev-ppc64el-cross \
+            prometheus rsyslog curl systemd xz-utils
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -240,12 +242,18 @@ ifndef CROSS
 endif
 	$(Q)tests/run
 
-# A first look at this host: the hook plan, then three seconds of its real
-# IPIs (with a TLB-shootdown load from the generator for the first two, so
-# an idle host has something to show), recorded and correlated.
+# A first look at this host: the hook plan (and watch's tier 1 rung), four
+# seconds of `watch` on its real IPIs (membarrier load from the generator;
+# --detail where the csd:* tracepoints exist), then three seconds of its
+# real IPIs (with a TLB-shootdown load for the first two, so an idle host
+# has something to show), recorded and correlated.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/ipitrace probe
+	@echo
+	$(Q)$(BUILD)/tests/ipistorm -q -d 4 membarrier & \
+	{ $(BUILD)/ipitrace watch --plain --detail -d 4 --threshold 500 || \
+	  $(BUILD)/ipitrace watch --plain -d 4 --threshold 500; }; wait
 	@echo
 	$(Q)$(BUILD)/tests/ipistorm -q -d 2 tlb & $(BUILD)/ipitrace record -d 3 -o $(BUILD)/demo.ipit; wait
 	@echo

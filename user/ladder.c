@@ -1323,5 +1323,7 @@ void plan_json(const struct plan *p, struct json *j)
 	if (p->demux_src[0])
 		json_kstr(j, "demux_message_word", p->demux_src);
 	json_kstr(j, "calibration", p->calib[0] ? p->calib : "not run");
+	if (p->json_extra)
+		p->json_extra(j, p->json_extra_arg);
 	json_obj_end(j);
 }

@@ -92,6 +92,9 @@ struct plan {
 	struct tracepoints_bpf *skel;	/* loaded, not attached */
 	struct bpf_link **links;
 	unsigned nlinks;
+	/* Extra keys for plan_json's object (probe adds watch's tier 1). */
+	void (*json_extra)(struct json *j, void *arg);
+	void *json_extra_arg;
 };
 
 /* Decide and load.  Returns 0, or an EXIT_* code with the reason in err. */

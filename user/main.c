@@ -15,6 +15,7 @@ static const struct verb {
 	{ "record", cmd_record, "trace IPIs and cross-CPU calls into a recording file" },
 	{ "report", cmd_report, "correlate a recording: matched, lost, stuck, latencies" },
 	{ "timeline", cmd_timeline, "per-CPU timeline of a recording: text, JSON, Perfetto, SVG" },
+	{ "watch", cmd_watch, "watchdog: alert on cross-CPU calls stuck on a CPU, nearly free" },
 };
 
 static void usage(FILE *f)

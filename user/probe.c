@@ -3,10 +3,16 @@
 #include "cli.h"
 #include "json.h"
 #include "ladder.h"
+#include "sampler.h"
 #include "util.h"
 
 #include <getopt.h>
 #include <stdio.h>
+
+static void tier1_json(struct json *j, void *arg)
+{
+	sampler_json(arg, j);
+}
 
 int cmd_probe(int argc, char **argv)
 {
@@ -20,7 +26,8 @@ int cmd_probe(int argc, char **argv)
 	};
 	struct plan_opts po = { .ring_bytes = 1 << 20 };
 	struct plan plan;
-	char err[512];
+	struct sampler smp;
+	char err[512], serr[640];
 	int opt, as_json = 0, ret, no_calib = 0;
 
 	optind = 1;
@@ -42,7 +49,9 @@ int cmd_probe(int argc, char **argv)
 			       "IPIs (membarrier, cross-CPU wake-ups), count each rung's hits, and\n"
 			       "replace a rung that never fired by its standby (an inlined function).\n"
 			       "--no-calibrate skips that (nothing is attached).\n"
-			       "--no-fentry shows the plan that record --no-fentry would use.\n\n"
+			       "--no-fentry shows the plan that record --no-fentry would use.\n"
+			       "A last section shows which way `watch` (tier 1) reaches the kernel's\n"
+			       "per-CPU queues here: typed ksym, or BTF-derived per-CPU bases.\n\n"
 			       "Exit status: 0 when at least one event kind can be traced, 3 when\n"
 			       "nothing can (the message says what is missing).\n");
 			return EXIT_OK;
@@ -61,15 +70,21 @@ int cmd_probe(int argc, char **argv)
 	}
 	if (!ret && !no_calib)
 		ret = plan_calibrate(&plan, err, sizeof(err));
+	/* watch's tier 1: which way to the per-CPU state works here. */
+	sampler_open(&smp, serr, sizeof(serr));
 	if (as_json) {
 		struct json j;
 
+		plan.json_extra = tier1_json;
+		plan.json_extra_arg = &smp;
 		json_init(&j, stdout, 1);
 		plan_json(&plan, &j);
 		json_end(&j);
 	} else {
 		plan_print(&plan, stdout);
+		sampler_print(&smp, stdout);
 	}
+	sampler_close(&smp);
 	if (ret)
 		ipt_err("%s", err);
 	plan_destroy(&plan);

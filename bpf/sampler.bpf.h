@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Tier 1 of `watch`: sample kernel state, hook nothing per IPI.
+ *
+ * One program, run from userspace with BPF_PROG_TEST_RUN (never attached):
+ * for every CPU it reads the per-CPU `call_single_queue` (the llist of csds,
+ * irq_works and wake-ups waiting for that CPU), walks it to the oldest entry
+ * (llist_add() pushes at the head, so the oldest is the tail), and reads the
+ * CPU's progress counters.  Userspace keeps the ages: an entry that stays
+ * the oldest past the threshold while the CPU makes no progress is stuck.
+ *
+ * How the per-CPU variables are reached is the rung (user/sampler.c):
+ *   sampler_ksym.bpf.c  typed __ksym + bpf_per_cpu_ptr(): needs the variable
+ *                       in /proc/kallsyms (CONFIG_KALLSYMS_ALL)
+ *   sampler.bpf.c       per-CPU bases found once per CPU from the running
+ *                       task's runqueue (BPF_F_TEST_RUN_ON_CPU), offsets
+ *                       from BTF's .data..percpu DATASEC (no KALLSYMS_ALL)
+ * Both end with the same thing: base[cpu], the CPU's per-CPU offset, and
+ * every variable at base[cpu] + its DATASEC offset.  Everything is read
+ * with bpf_probe_read_kernel(): the queue changes under us, a torn read is
+ * only a sample that the next one corrects.
+ */
+#ifndef IPITRACE_SAMPLER_BPF_H
+#define IPITRACE_SAMPLER_BPF_H
+
+/* x86's irq_cpustat_t counters, as a CO-RE flavour: other architectures'
+ * vmlinux.h (and kernels) have a different irq_cpustat_t. */
+typedef struct {
+	unsigned int irq_call_count;
+	unsigned int apic_timer_irqs;
+} __attribute__((preserve_access_index)) irq_cpustat_t___x86;
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "ipitrace/sample.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by userspace before load, from the running kernel's BTF (never
+ * hard-coded: they differ per build). */
+const volatile __u32 nr_cpus = 1;
+const volatile __u64 off_csq = 0;		/* call_single_queue */
+const volatile __u64 off_runqueues = 0;		/* runqueues (struct rq) */
+const volatile __u64 off_irq_stat = 0;		/* irq_stat (x86), or NO_OFF */
+const volatile __u64 off_cfd_data = 0;		/* cfd_data, or NO_OFF */
+const volatile __u64 off_csd_data = 0;		/* csd_data, or NO_OFF */
+#define NO_OFF (~0ULL)
+
+struct ipt_sample samples[IPT_SAMPLE_MAX_CPUS];
+__u64 bases[IPT_SAMPLE_MAX_CPUS];
+__u64 runs;
+
+/* CSD_TYPE_* (include/linux/smp_types.h, since 5.8 8c4890d1c335
+ * "smp, irq_work: Continue smp_call_function*() and irq_work*()
+ * integration"): bits 4-5 of the node's flags. */
+#define CSD_FLAG_LOCK		0x01
+#define CSD_TYPE_MASK		0x30
+#define CSD_TYPE_TTWU		0x30
+
+/* Older kernels (6.1 measured: CO-RE finds no call_function_data.csd)
+ * keep the per-target csd as the first member of struct cfd_percpu,
+ * reached through `pcpu`; 6.18 has `csd` directly.  Either pointer plus the
+ * target's per-CPU base is the csd's address. */
+struct call_function_data___pcpu {
+	void *pcpu;
+};
+
+static __always_inline __u64 rd64(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __u32 rd32(__u64 addr)
+{
+	__u32 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static long sample_cpu(__u32 cpu, void *ctx)
+{
+	struct ipt_sample *s;
+	__u64 base, head, node, next;
+	__u32 depth = 0;
+
+	if (cpu >= IPT_SAMPLE_MAX_CPUS || cpu >= nr_cpus)
+		return 1;
+	/* Restate the bound after hiding cpu from clang, which otherwise
+	 * drops the check the verifier needs (see emit.bpf.h). */
+	barrier_var(cpu);
+	cpu &= IPT_SAMPLE_MAX_CPUS - 1;
+	s = &samples[cpu];
+	base = bases[cpu];
+	if (!base) {
+		s->valid = 0;
+		return 0;
+	}
+	head = rd64(base + off_csq);
+	s->head = head;
+	node = head;
+	if (head) {
+		depth = 1;
+		for (int i = 0; i < IPT_SAMPLE_MAX_WALK; i++) {
+			next = rd64(node);	/* llist_node.next is first */
+			if (!next)
+				break;
+			node = next;
+			depth++;
+		}
+	}
+	s->depth = depth;
+	s->oldest = head ? node : 0;
+	s->flags = 0;
+	s->func = 0;
+	s->info = 0;
+	s->pid = 0;
+	if (head) {
+		s->flags = rd32(node + bpf_core_field_offset(struct __call_single_node, u_flags));
+		if ((s->flags & CSD_TYPE_MASK) == CSD_TYPE_TTWU) {
+			/* A wake-up: the node is task_struct.wake_entry
+			 * (since 5.8 a1488664dad4).  Name the task. */
+			__u64 task = node - bpf_core_field_offset(struct task_struct, wake_entry);
+
+			s->pid = rd32(task + bpf_core_field_offset(struct task_struct, pid));
+			bpf_probe_read_kernel(s->comm, sizeof(s->comm),
+					      (void *)(task + bpf_core_field_offset(struct task_struct, comm)));
+		} else {
+			/* struct __call_single_data and struct irq_work both
+			 * have the function pointer right after the node. */
+			s->func = rd64(node + bpf_core_field_offset(struct __call_single_data, func));
+			s->info = rd64(node + bpf_core_field_offset(struct __call_single_data, info));
+		}
+	}
+	s->nr_switches = rd64(base + off_runqueues + bpf_core_field_offset(struct rq, nr_switches));
+	s->irq_calls = ~0ULL;
+	s->timer_irqs = ~0ULL;
+	if (off_irq_stat != NO_OFF) {
+		if (bpf_core_field_exists(irq_cpustat_t___x86, irq_call_count))
+			s->irq_calls = rd32(base + off_irq_stat +
+					    bpf_core_field_offset(irq_cpustat_t___x86, irq_call_count));
+		if (bpf_core_field_exists(irq_cpustat_t___x86, apic_timer_irqs))
+			s->timer_irqs = rd32(base + off_irq_stat +
+					     bpf_core_field_offset(irq_cpustat_t___x86, apic_timer_irqs));
+	}
+	/* The csds this CPU sends with: cfd_data.csd is itself a per-CPU
+	 * pointer (one csd per target), csd_data one csd.  Userspace matches
+	 * a stuck entry's address against them to name the waiter. */
+	s->cfd_csd = 0;
+	if (off_cfd_data != NO_OFF) {
+		if (bpf_core_field_exists(struct call_function_data, csd))
+			s->cfd_csd = rd64(base + off_cfd_data +
+					  bpf_core_field_offset(struct call_function_data, csd));
+		else if (bpf_core_field_exists(struct call_function_data___pcpu, pcpu))
+			s->cfd_csd = rd64(base + off_cfd_data +
+					  bpf_core_field_offset(struct call_function_data___pcpu, pcpu));
+	}
+	s->csd_data = off_csd_data != NO_OFF ? base + off_csd_data : 0;
+	s->base = base;
+	s->valid = 1;
+	return 0;
+}
+
+/* Every CPU's state, read from whichever CPU runs this. */
+static __always_inline int do_sample(void)
+{
+	bpf_loop(IPT_SAMPLE_MAX_CPUS, sample_cpu, NULL, 0);
+	runs++;
+	return 0;
+}
+
+#endif
