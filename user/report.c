@@ -290,6 +290,10 @@ static void output_text(const struct report *rp, FILE *f)
 		" by a batch or flush), stuck %" PRIu64 ", uncertain %" PRIu64 "; %" PRIu64
 		" run locally\n", k->csd_queued, k->csd_executed, k->csd_drained, k->csd_stuck,
 		k->csd_uncertain, k->csd_local);
+	if (k->csd_unverifiable)
+		fprintf(f, "           %" PRIu64 " csds cannot be checked: no hook sees csds run on "
+			"this kernel (or their CPU was not traced); see the plan\n",
+			k->csd_unverifiable);
 	if (k->csd_unconfirmed)
 		fprintf(f, "           %" PRIu64 " irq_work csds no hook can see run "
 			"(irq_work_single has no event)\n", k->csd_unconfirmed);
