@@ -35,8 +35,12 @@ echo "$S"
 [ "$(jq -s '[.[] | select(.event == "alert")] | length' "$T/ok.jsonl")" = 0 ] ||
 	fail "alerts under healthy load with --detail: $(grep '"alert"' "$T/ok.jsonl" | head -3)"
 jq -e '.tier == "1+detail" and .detail.table_full == 0' <<<"$S" >/dev/null || fail "tier 2 not on, or table full: $S"
-jq -e '[.detail.pairs[] | select(.src == 0 and .dst == 1)][0] |
-	.queued > 1000 and (.queued - .executed) <= 2 and .p50_ns > 0 and .p99_ns >= .p50_ns' <<<"$S" >/dev/null ||
+# A csd queued again while still in the table had its execution event
+# missed (requeued_unseen: the kernel skips a probe now and then, e.g. while
+# another tracer attaches; seen 3 in 170220): counted, never accused.
+jq -e '.detail.requeued_unseen as $u | [.detail.pairs[] | select(.src == 0 and .dst == 1)][0] |
+	.queued > 1000 and (.queued - .executed) <= 2 + $u and $u <= .queued / 1000 and
+	.p50_ns > 0 and .p99_ns >= .p50_ns' <<<"$S" >/dev/null ||
 	fail "CPU 0 -> 1: csds not all seen queued and executed, or no latency: $S"
 
 threshold=400
