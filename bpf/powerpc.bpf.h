@@ -126,6 +126,20 @@ IPT_FN2(icp_opal_ipi_action,
 	ipt_emit(IPT_EV_IPI_ENTRY, IPT_NO_CPU, IPT_MSG_OTHER, IPT_PPC_SRC_ICP, 0, 0),
 	int irq, void *dev_id)
 
+/* Where the ipi_message word cannot be located (no KALLSYMS_ALL and no
+ * kernel image), the handlers the demux runs say what it carried: each is a
+ * receive of its kind.  RESCHEDULE has none: scheduler_ipi() is inline
+ * (measured on 6.1: no symbol), so those sends stay unverifiable. */
+#define IPT_PPC_HANDLER(fn, kind)					\
+	SEC("fentry/" #fn) int BPF_PROG(fentry_##fn)			\
+	{ return ipt_emit(IPT_EV_IPI_ENTRY, IPT_NO_CPU, kind, 0, 0, 0); } \
+	SEC("kprobe/" #fn) int BPF_KPROBE(kprobe_##fn)			\
+	{ return ipt_emit(IPT_EV_IPI_ENTRY, IPT_NO_CPU, kind, 0, 0, 0); }
+IPT_PPC_HANDLER(generic_smp_call_function_single_interrupt, IPT_MSG_CALL_FUNCTION)
+IPT_PPC_HANDLER(timer_broadcast_interrupt, IPT_MSG_TICK_BROADCAST)
+IPT_FN2(nmi_ipi_action,
+	ipt_emit(IPT_EV_IPI_ENTRY, IPT_NO_CPU, IPT_MSG_NMI, 0, 0, 0), int irq, void *data)
+
 /* DEMUX: the set the first xchg() will take, read at entry.  A message set
  * between this read and the xchg() is taken by the same demux but reported
  * with the next one (it is matched then: never a false accusation, only a

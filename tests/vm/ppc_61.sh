@@ -29,3 +29,27 @@ expect_json "$P" '.hooks[] | select(.hook == "func:arch_smp_send_reschedule") | 
 ppc_common_checks
 expect_json "$R" '.recording.plan | test("SEND +kprobe +func:arch_send_call_function_single_ipi")' \
 	"the recording's plan names the callers"
+
+# No way to the message word: the handlers the demux runs stand in.
+P=$T/out/probe-noword.json
+grep -q "probe-noword exit 0" "$T/out/guest.log" || fail "probe without the kernel image failed"
+grep -q "record-noword exit 0" "$T/out/guest.log" || fail "record without the kernel image failed"
+[ "$(hook func:smp_ipi_demux_relaxed)" = "true none" ] || fail "demux without a word: $(hook func:smp_ipi_demux_relaxed)"
+why func:smp_ipi_demux_relaxed | grep -q 'the handlers that run stand in' ||
+	fail "the demux row does not say what stands in: $(why func:smp_ipi_demux_relaxed)"
+[ "$(hook func:generic_smp_call_function_single_interrupt)" = "true kprobe" ] ||
+	fail "CALL_FUNCTION handler: $(hook func:generic_smp_call_function_single_interrupt)"
+[ "$(hits func:generic_smp_call_function_single_interrupt)" -gt 0 ] || fail "the handler never fired in calibration"
+"$IPITRACE" report "$T/out/noword.ipit" | head -8
+"$IPITRACE" report --json "$T/out/noword.ipit" >"$T/nw.json" || fail "report of the handler-attributed recording"
+R=$T/nw.json
+expect_json "$R" '[.anomalies[] | select(.kind != "uncertain")] | length == 0' "handlers: no accusation"
+expect_json "$R" '([.per_cpu[].sent.CALL_FUNCTION // 0] | add) > 20' "handlers: CALL_FUNCTION sends"
+expect_json "$R" '.ipi.undelivered == 0 and .ipi.matched > 20' "handlers: CALL_FUNCTION sends matched"
+expect_json "$R" '.ipi.matched + .ipi.in_flight_at_end + .ipi.uncertain == .ipi.sent - .ipi.unverifiable' \
+	"handlers: every verifiable send matched"
+expect_json "$R" '(.recording.plan | test("sends verifiable by a receive hook:[^\\n]*RESCHEDULE")) | not' \
+	"RESCHEDULE not verifiable without the word"
+expect_json "$R" '.recording.plan | test("sends verifiable by a receive hook:[^\\n]*CALL_FUNCTION")' \
+	"CALL_FUNCTION verifiable by its handler"
+jq -c '{handlers: true, sent: .ipi.sent, matched: .ipi.matched, unverifiable: .ipi.unverifiable}' "$R"
