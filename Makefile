@@ -73,9 +73,23 @@ $(FUZZ): tests/fuzz/fuzz_recording.c $(LIB_SRCS)
 sanitize: $(SAN_UNIT) $(FUZZ)
 
 # Benchmarks (not part of make test): prints a table, writes docs/PERFORMANCE.md.
+# tests/bench/run.sh: overhead (ratios to untraced, alternating rounds, beside
+# bpftrace, perf and the empty-program floor), BPF ns per event, event loss;
+# then the correlator.  BENCH_QUICK=1: about a minute, for development.
+BENCH_BINS := $(BUILD)/tests/bench-floor $(BUILD)/bench/floor.bpf.o
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/bench/correlator.sh
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)tests/bench/run.sh
+
+$(BUILD)/bench/floor.bpf.o: tests/bench/floor.bpf.c $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/bench-floor: tests/bench/floor.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -lbpf -o $@
 
 .PHONY: all clean test deps demo unit sanitize bench
 all: $(BPF_OBJS) $(BUILD)/ipitrace $(TOOL_BINS) $(UNIT_BINS) $(SAN_UNIT) $(FUZZ) \
@@ -135,7 +149,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_OBJS)
 # Debian packages the build and the tests need.  Idempotent and quiet when
 # everything is there; apt-get update only when something is missing.
 DEB_PKGS := clang gcc make bpftool libbpf-dev libelf-dev zlib1g-dev jq \
-            libclang-rt-14-dev libzstd-dev qemu-system-x86 busybox-static cpio
+            libclang-rt-14-dev libzstd-dev qemu-system-x86 busybox-static cpio \
+            bpftrace linux-perf
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
