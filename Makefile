@@ -76,12 +76,23 @@ sanitize: $(SAN_UNIT) $(FUZZ)
 # tests/bench/run.sh: overhead (ratios to untraced, alternating rounds, beside
 # bpftrace, perf and the empty-program floor), BPF ns per event, event loss;
 # then the correlator.  BENCH_QUICK=1: about a minute, for development.
-BENCH_BINS := $(BUILD)/tests/bench-floor $(BUILD)/bench/floor.bpf.o
+BENCH_BINS := $(BUILD)/tests/bench-floor $(BUILD)/bench/floor.bpf.o \
+              $(BUILD)/bench/ring-shared.bpf.o $(BUILD)/bench/ring-percpu.bpf.o
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
 	$(Q)tests/bench/run.sh
 
 $(BUILD)/bench/floor.bpf.o: tests/bench/floor.bpf.c $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/ring-shared.bpf.o: tests/bench/ring.bpf.c $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DBENCH_SHARED_RING -c $< -o $@
+
+$(BUILD)/bench/ring-percpu.bpf.o: tests/bench/ring.bpf.c $(VMLINUX_H)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -20,7 +20,9 @@
 #    (off) during these rounds: the stats cost two clock reads per run.
 # 2. Per-event BPF cost: kernel.bpf_stats_enabled=1 for one membarrier run per
 #    BPF tracer, run_cnt and run_time_ns of each of its programs (from the
-#    tracer's own program fds: /proc/PID/fdinfo), named by bpftool.
+#    tracer's own program fds: /proc/PID/fdinfo), named by bpftool; and of
+#    tests/bench/ring.bpf.c: the floor's programs streaming a record each into
+#    one shared ring (ring-shared) or a ring per CPU (ring-percpu).
 # 3. Event loss: `ipitrace record` at its default ring size under the fastest
 #    IPI loads this machine makes; lost.ring_full from `report --json`.
 # 4. The offline correlator (tests/bench/correlator.sh).
@@ -114,6 +116,8 @@ declare -A DESC=(
 	[perf]="\`perf record -a\` on the same 13 tracepoints, to tmpfs"
 	[floor-rawtp]="floor: 14 empty raw_tp programs on ipitrace's tracepoints (tests/bench/floor.c)"
 	[floor-bpftrace]="floor: bpftrace with empty actions on the 13 tracepoints (tests/bench/ipi-empty.bt)"
+	[ring-shared]="the floor's 14 programs each streaming a 48-byte record into one shared ring (tests/bench/ring.bpf.c)"
+	[ring-percpu]="the same into one ring per CPU"
 )
 
 # tracer_start NAME: start it in the background (TPID) and wait until it
@@ -129,8 +133,9 @@ tracer_start() {
 	watch-detail) set -- "$IPITRACE" watch -q --detail ;;
 	bpftrace) set -- bpftrace $BENCH/ipi-count.bt; marker=ready ;;
 	floor-bpftrace) set -- bpftrace $BENCH/ipi-empty.bt; marker=ready ;;
-	perf) set -- perf record -a -o "$TMP/perf.data" -e "$PERF_EVENTS" ;;
+	perf) set -- perf record -a -B -o "$TMP/perf.data" -e "$PERF_EVENTS" ;;
 	floor-rawtp) set -- "$FLOOR" "$FLOOR_OBJ"; marker=attached ;;
+	ring-shared|ring-percpu) set -- "$FLOOR" "$B/bench/$1.bpf.o"; marker=attached ;;
 	esac
 	local name=$1
 	"$@" >"$TMP/tracer.out" 2>"$TMP/tracer.err" </dev/null &
@@ -222,8 +227,11 @@ sysctl -qw kernel.bpf_stats_enabled=1
 # progs: tracer prog_name run_cnt run_time_ns ; cost: tracer ops runs ns
 PROGS=$TMP/progs COST=$TMP/cost
 : >"$PROGS"; : >"$COST"
-for t in record watch watch-detail bpftrace floor-rawtp floor-bpftrace; do
-	avail "$t" && [ -z "${FAILED[$t]:-}" ] || continue
+for t in record watch watch-detail bpftrace floor-rawtp floor-bpftrace ring-shared ring-percpu; do
+	case $t in
+	ring-*) [ -f "$B/bench/$t.bpf.o" ] || continue ;;
+	*) avail "$t" && [ -z "${FAILED[$t]:-}" ] || continue ;;
+	esac
 	tracer_start "$t" || continue
 	prog_stats "$TPID" >"$TMP/s0"
 	storm membarrier
@@ -329,6 +337,8 @@ md=$TMP/perf.md
 	echo "named by \`bpftool prog show id\`), differenced over the run. ns/run is the program body"
 	echo "only: the hook's own entry (static key, call into BPF, recursion guard; for perf-event"
 	echo "tracepoints the trace record too) is the floor, in the overhead table."
+	echo "Two more loaders isolate what streaming costs (BPF cost only, not in the rounds above):"
+	echo "**ring-shared**: ${DESC[ring-shared]}, as ipitrace record does; **ring-percpu**: ${DESC[ring-percpu]}."
 	echo
 	echo "| tracer | program | runs | ns per run |"
 	echo "|---|---|---|---|"
