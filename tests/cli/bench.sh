@@ -41,6 +41,8 @@ ours=$(sed -n 's/^IPT_TP2(\([a-z_]*\),.*/\1/p; s/^IPT_X86_VEC(\([a-z_]*\),.*/\1/
 [ "$(wc -l <<<"$ours")" -ge 14 ] || fail "found only $(wc -l <<<"$ours") tracepoints in bpf/tracepoints.bpf.c: $ours"
 floor=$(sed -n 's/^EMPTY(\([a-z_]*\))$/\1/p' tests/bench/floor.bpf.c | tps)
 eq "floor hooks what ipitrace hooks" "$floor" "$ours"
+ring=$(sed -n 's/^EMIT(\([a-z_]*\), [0-9]*)$/\1/p' tests/bench/ring.bpf.c | tps)
+eq "ring.bpf.c hooks what ipitrace hooks" "$ring" "$ours"
 less=$(grep -vx irq_work_exit <<<"$ours")
 for bt in ipi-count ipi-empty; do
 	got=$(grep -o '^tracepoint:[a-z_]*:[a-z_]*' "tests/bench/$bt.bt" | sed 's/.*://' | tps)
