@@ -380,7 +380,8 @@ md=$TMP/perf.md
 	echo "An untraced round trip (one membarrier call: a synchronous cross-call to CPU 1) takes"
 	echo "$T0 ns here. A tracer adds (hook floor + BPF ns per op + consumer CPU stolen from the load)."
 	echo "Extra = $T0 ns x (1/ratio - 1); floor = the same for the empty programs (raw_tp for ipitrace,"
-	echo "bpftrace's own for bpftrace); BPF ns per op from the table above; rest = extra - the three"
+	echo "bpftrace's own for bpftrace); BPF = net BPF ns per op from the table above (measured in"
+	echo "its own run, so with that run's runs per op); consumer CPU from the rounds; rest = extra - the three"
 	echo "(cache and ring effects, and noise: a few % of the ratio is within one run's spread)."
 	echo
 	echo "| tracer | ratio | extra ns per op | floor | BPF | consumer CPU | rest |"
@@ -395,13 +396,14 @@ md=$TMP/perf.md
 		*) f=- ;;
 		esac
 		[ "$t" = floor-rawtp ] || [ "$t" = floor-bpftrace ] && f=$x
-		b=$(awk -v t="$t" '$1 == t && $2 > 0 { printf "%.0f", $4 / $2 }' "$COST"); b=${b:--}
+		# net of the accounting's own cost per run (EMPTY_NS, above)
+		b=$(awk -v t="$t" -v e="${EMPTY_NS:-0}" '$1 == t && $2 > 0 { printf "%.0f", ($4 - e * $3) / $2 }' "$COST"); b=${b:--}
 		c=$(consumer membarrier "$t"); c=$(awk -v c="${c%% *}" 'BEGIN { if (c == "-") print "-"; else printf "%.0f", c }')
 		rest=$(awk -v x="$x" -v f="$f" -v b="$b" -v c="$c" 'BEGIN {
 			if (x == "-") { print "-"; exit }
 			printf "%.0f", x - (f == "-" ? 0 : f) - (b == "-" ? 0 : b) - (c == "-" ? 0 : c) }')
 		[ "$t" = floor-rawtp ] || [ "$t" = floor-bpftrace ] && rest="(the floor)"
-		echo "| $t | $r | $x | $f | $b | $c | $rest |"
+		echo "| $t | $(awk -v r="$r" 'BEGIN { printf "%.3f", r }') | $x | $f | $b | $c | $rest |"
 	done
 	echo
 	if [ -f $BENCH/notes.md ]; then cat $BENCH/notes.md; echo; fi
