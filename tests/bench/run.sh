@@ -214,6 +214,8 @@ for pair in $(seq "$PAIRS"); do
 			echo "$t $w $pair ${A_RATE[$w]} $RATE ${A_IPIS[$w]} $IPIS $OPS $((c1 - c0))" >>"$ROWS"
 		done
 		tracer_stop
+		# perf's own word on what it kept (it drops samples when its buffers fill)
+		[ "$t" != perf ] || grep -h 'lost\|Captured' "$TMP/tracer.err" | tr -s ' \n' '  ' >"$TMP/perf.note" || true
 		rm -f "$TMP/rec.ipit" "$TMP/perf.data"
 		printf ' %s' "$t"
 	done
@@ -302,6 +304,13 @@ md=$TMP/perf.md
 		set -- $(untraced "$w")
 		echo "### $w: untraced $(printf '%.0f' "$1") ops/s (median of $4 A rounds, $(printf '%.0f' "$2")..$(printf '%.0f' "$3")), $(ipis_per_op "$w") IPIs per op"
 		echo
+		# membarrier and tlb send an IPI per op only while the partner owns
+		# CPU 1 (ipistorm --help): fewer means another load had that CPU.
+		if [ "$w" != wakeup ] && awk -v i="$(ipis_per_op "$w")" 'BEGIN { exit !(i + 0 < 0.9) }'; then
+			echo "**Warning**: under 0.9 IPIs per op: the partner did not own CPU 1 for much of the"
+			echo "run (another load shared this machine), so these ratios are mostly noise."
+			echo
+		fi
 		echo "| tracer | ratio, median | range | pairs | IPIs per op traced | consumer CPU per op | target (membarrier) |"
 		echo "|---|---|---|---|---|---|---|"
 		for t in "${ALL_TRACERS[@]}"; do
@@ -319,6 +328,7 @@ md=$TMP/perf.md
 		done
 		echo
 	done
+	[ ! -s "$TMP/perf.note" ] || { echo "perf's own summary of its last round: $(cat "$TMP/perf.note")"; echo; }
 	# The issue's other target: every ipitrace mode above bpftrace's and perf's ratios.
 	best_other=$(for t in bpftrace perf; do avail "$t" && [ -z "${FAILED[$t]:-}" ] && median_of "$t"; done | sort -g | tail -1)
 	if [ -n "$best_other" ]; then
