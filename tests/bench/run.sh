@@ -215,7 +215,7 @@ for pair in $(seq "$PAIRS"); do
 		done
 		tracer_stop
 		# perf's own word on what it kept (it drops samples when its buffers fill)
-		[ "$t" != perf ] || grep -h 'lost\|Captured' "$TMP/tracer.err" | tr -s ' \n' '  ' >"$TMP/perf.note" || true
+		[ "$t" != perf ] || grep -h 'lost\|Captured' "$TMP/tracer.err" | sed "s|$TMP/||" | tr -s ' \n' '  ' >"$TMP/perf.note" || true
 		rm -f "$TMP/rec.ipit" "$TMP/perf.data"
 		printf ' %s' "$t"
 	done
