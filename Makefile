@@ -99,9 +99,34 @@ $(FUZZ): tests/fuzz/fuzz_recording.c $(LIB_SRCS)
 sanitize: $(SAN_UNIT) $(FUZZ)
 
 # Benchmarks (not part of make test): prints a table, writes docs/PERFORMANCE.md.
+# tests/bench/run.sh: overhead (ratios to untraced, alternating rounds, beside
+# bpftrace, perf and the empty-program floor), BPF ns per event, event loss;
+# then the correlator.  BENCH_QUICK=1: about a minute, for development.
+BENCH_BINS := $(BUILD)/tests/bench-floor $(BUILD)/bench/floor.bpf.o \
+              $(BUILD)/bench/ring-shared.bpf.o $(BUILD)/bench/ring-percpu.bpf.o
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/bench/correlator.sh
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)tests/bench/run.sh
+
+$(BUILD)/bench/floor.bpf.o: tests/bench/floor.bpf.c $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/ring-shared.bpf.o: tests/bench/ring.bpf.c $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DBENCH_SHARED_RING -c $< -o $@
+
+$(BUILD)/bench/ring-percpu.bpf.o: tests/bench/ring.bpf.c $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/bench-floor: tests/bench/floor.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -lbpf -o $@
 
 .PHONY: all clean test deps demo unit sanitize bench
 ifdef CROSS
@@ -222,7 +247,8 @@ DEB_PKGS := clang gcc make bpftool libbpf-dev libelf-dev zlib1g-dev jq \
             chromium time \
             qemu-system-ppc gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross \
             linux-libc-dev-ppc64el-cross \
-            prometheus rsyslog curl systemd xz-utils
+            prometheus rsyslog curl systemd xz-utils \
+            bpftrace linux-perf
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
