@@ -342,7 +342,8 @@ static void judge_anomalies(struct corr *c)
 			  (a->src != a->dst ? lost_between(c, a->dst, a->ts, end) : 0);
 		a->unseen = c->cpu[a->src].pub.unseen +
 			    (a->src != a->dst ? c->cpu[a->dst].pub.unseen : 0);
-		a->uncertain = a->lost || a->unseen || c->o.unknown_loss;
+		a->uncertain = a->lost || a->unseen || c->o.unknown_loss ||
+			       (c->o.patch_sync_func && a->func == c->o.patch_sync_func);
 		/* The outcome counts are of what never happened: resolved ones
 		 * (received / ran late) and waiters are anomalies, not losses. */
 		int ipi_lost = a->kind == CORR_A_NEVER_DEMUXED && !a->resolved;

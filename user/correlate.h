@@ -161,6 +161,12 @@ struct corr_opts {
 	/* Hooks began to detach (record's end; 0: never): a csd entry after it
 	 * whose queue was not seen is not counted as unmatched. */
 	uint64_t stop_ns;
+	/* The csd function the kernel's text patching sends to every CPU
+	 * (x86 do_sync_core, from text_poke_sync()); 0: unknown.  Patching is
+	 * what flips tracepoints on and off, and the kernel can skip probes
+	 * meanwhile (another tracer attaching), so an anomaly of such a csd is
+	 * uncertain, never an accusation. */
+	uint64_t patch_sync_func;
 	/* Optional: called for every pairing as it is made (NULL: none). */
 	corr_link_fn on_link;
 	void *link_ctx;

@@ -59,6 +59,7 @@ struct report {
 	const struct ksyms *ks;
 	unsigned ncpus;
 	uint64_t start_ns, end_ns;
+	uint64_t patch_sync_func;	/* do_sync_core, see corr_opts */
 	struct procint irq[2];
 	int have_irq;
 	int have_receive[IPT_MSG__MAX];
@@ -128,6 +129,10 @@ static void sentence(const struct report *rp, const struct corr_anomaly *a, char
 			snprintf(buf + n, len - n, " -- UNCERTAIN: the kernel counted %" PRIu64
 				 " interrupts on CPU %u/%u that the trace lacks", a->unseen, a->src,
 				 a->dst);
+		else if (rp->patch_sync_func && a->func == rp->patch_sync_func)
+			snprintf(buf + n, len - n, " -- UNCERTAIN: this csd is the kernel patching its "
+				 "own text (tracepoints being switched on or off, e.g. by another "
+				 "tracer), when the kernel can skip probes");
 		else
 			snprintf(buf + n, len - n, " -- UNCERTAIN: the kernel skipped BPF programs "
 				 "at unknown times (recursion)");
@@ -776,6 +781,11 @@ struct report *report_run(const char *path, const struct report_params *prm, int
 	}
 	co.start_ns = rp->start_ns;
 	co.stop_ns = rp->end_ns;
+	{
+		const struct ksym *ps = ksyms_by_name(rp->ks, "do_sync_core");
+
+		co.patch_sync_func = rp->patch_sync_func = ps ? ps->addr : 0;
+	}
 	co.on_link = prm->on_link;
 	co.link_ctx = prm->link_ctx;
 

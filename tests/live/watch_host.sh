@@ -70,7 +70,9 @@ b=$(awk '/CAL:/ { print $2 + $3 }' /proc/interrupts)
 wait $W || fail "watch --metrics failed: $(cat "$T/m.err")"
 m=$(awk '/^ipitrace_call_function_ipis_total/ { s += $2 } END { print s + 0 }' "$T/m.txt")
 note "CAL from /proc/interrupts $a..$b, sampled $m"
-[ "$m" -ge "$a" ] && [ "$m" -le "$b" ] || fail "sampled call-function IPIs $m outside /proc/interrupts' $a..$b"
+# The metric is the last sample, taken up to one sample period (10 ms) before
+# the scrape: IPIs in that period (2 seen at idle) may be missing from it.
+[ "$m" -ge $((a - 100)) ] && [ "$m" -le "$b" ] || fail "sampled call-function IPIs $m outside /proc/interrupts' $a..$b (less up to 100 for the sample's age)"
 
 # On a terminal: the live screen (a pty from script(1)).
 script -qc "$IPITRACE watch -d 1.5" /dev/null >"$T/screen.out" 2>&1 || fail "watch on a pty failed"

@@ -566,6 +566,35 @@ static void before_start_csd_not_judged(void)
 	corr_free(c);
 }
 
+/* The csd the kernel's text patching sends (do_sync_core): probes can be
+ * skipped while tracepoints are switched, so its anomalies are uncertain;
+ * the same pattern on another function is an accusation. */
+static void patch_sync_uncertain(void)
+{
+	struct corr *c;
+	const struct corr_anomaly *a;
+	size_t n;
+
+	corr_opts_default(&opts, 2);
+	opts.patch_sync_func = F_MB;
+	c = corr_new(&opts);
+	QUEUE(c, 1 * MS, 0, 1, IPT_CSD_TYPE_SYNC, 0x10);	/* F_MB: the patch sync */
+	ENTRY(c, 1500 * MS, 1, F_MB, 0x10);			/* 1.5 s: stuck */
+	corr_finish(c, 3 * S);
+	a = corr_anomalies(c, &n);
+	CHECK_EQ(n, 1);
+	CHECK(n == 1 && a[0].uncertain, "a patch-sync anomaly is uncertain");
+	CHECK_EQ(corr_counts(c)->anomalies_by_kind[CORR_A_STUCK_CSD], 0);
+	corr_free(c);
+	opts.patch_sync_func = F_TTWU;
+	c = corr_new(&opts);
+	QUEUE(c, 1 * MS, 0, 1, IPT_CSD_TYPE_SYNC, 0x10);
+	ENTRY(c, 1500 * MS, 1, F_MB, 0x10);
+	corr_finish(c, 3 * S);
+	CHECK_EQ(corr_counts(c)->anomalies_by_kind[CORR_A_STUCK_CSD], 1);
+	corr_free(c);
+}
+
 /* A timed recursion miss (CPU unknown) makes verdicts uncertain on every
  * CPU, but only inside its window. */
 static void recursion_window(void)
@@ -860,7 +889,7 @@ UNIT_MAIN(CASE(basic_match), CASE(coalescing), CASE(real_loss_flagged),
 	  CASE(slow_delivery), CASE(folding), CASE(percentiles),
 	  CASE(tentative_beats_far_receive), CASE(sync_csd_reuse_after_lost_entry),
 	  CASE(late_lost_record), CASE(young_sends_not_folded), CASE(kernel_counted_more),
-	  CASE(before_start_not_judged), CASE(before_start_csd_not_judged), CASE(recursion_window),
+	  CASE(before_start_not_judged), CASE(before_start_csd_not_judged), CASE(patch_sync_uncertain), CASE(recursion_window),
 	  CASE(async_csd_reuse_after_lost_entry), CASE(never_demuxed_then_taken),
 	  CASE(empty_demux_margin), CASE(reschedule_is_no_flush), CASE(waiters), CASE(waits_per_target),
 	  CASE(outcomes_add_up), CASE(late_but_receiving_is_never_demuxed),
