@@ -9,32 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Data symbols from /proc/kallsyms (ksyms_load_kallsyms keeps text only). */
-static int kallsyms_data(uint64_t *msg, uint64_t *pco)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512];
-
-	*msg = *pco = 0;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f) && !(*msg && *pco)) {
-		char *end, *name;
-		uint64_t addr = strtoull(line, &end, 16);
-
-		if (end == line || *end != ' ' || !end[1])
-			continue;
-		name = end + 3;
-		name[strcspn(name, " \t\n")] = '\0';
-		if (!strcmp(name, "ipi_message"))
-			*msg = addr;
-		else if (!strcmp(name, "__per_cpu_offset"))
-			*pco = addr;
-	}
-	fclose(f);
-	return *msg && *pco ? 0 : -1;
-}
-
 static int elf_syms(const char *path, uint64_t *msg, uint64_t *pco, uint64_t *stext)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
@@ -84,7 +58,9 @@ int ppc_ipi_message_addrs(const struct ksyms *text, const char *release, uint64_
 	};
 	const struct ksym *ks = text ? ksyms_by_name(text, "_stext") : NULL;
 
-	if (!kallsyms_data(ipi_message, per_cpu_offset)) {
+	/* kallsyms, as read once by the ladder (its data symbols: KALLSYMS_ALL). */
+	if (text && !ksyms_data(text, "ipi_message", ipi_message) &&
+	    !ksyms_data(text, "__per_cpu_offset", per_cpu_offset) && *ipi_message && *per_cpu_offset) {
 		snprintf(src, len, "/proc/kallsyms (KALLSYMS_ALL)");
 		return 0;
 	}
