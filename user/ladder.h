@@ -53,7 +53,7 @@ struct hook_row {
 };
 
 struct plan_opts {
-	uint64_t ring_bytes;
+	uint64_t ring_bytes;		/* each CPU's ring */
 	const uint64_t *cpu_filter;	/* NULL: all CPUs */
 	int no_fentry;			/* --no-fentry: kprobes instead */
 };
@@ -90,6 +90,8 @@ struct plan {
 	unsigned calib_rounds;
 	struct plan_opts opts;
 	struct tracepoints_bpf *skel;	/* loaded, not attached */
+	int *ring_fds;			/* one ring per possible CPU */
+	unsigned nrings;
 	struct bpf_link **links;
 	unsigned nlinks;
 	/* Extra keys for plan_json's object (probe adds watch's tier 1). */
@@ -129,7 +131,10 @@ void plan_json(const struct plan *p, struct json *j);
 char *plan_text(const struct plan *p);
 const char *evk_name(enum evk k);
 const char *flavour_name(enum flavour f);
-int plan_ring_fd(const struct plan *p);
+/* The ring of each possible CPU (n of them), created at load. */
+const int *plan_ring_fds(const struct plan *p, unsigned *n);
+/* --ring-size's default: the size of each CPU's ring for ncpus CPUs. */
+uint64_t plan_default_ring_bytes(unsigned ncpus);
 int plan_stats_fd(const struct plan *p);
 /* Sum of bpf_prog_info.recursion_misses over the attached programs. */
 uint64_t plan_recursion_misses(const struct plan *p);

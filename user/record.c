@@ -218,7 +218,9 @@ static void usage(FILE *f)
 "                        addresses, which defeat KASLR)\n"
 "  -d, --duration TIME   how long: 3, 2.5, 500ms, 1m (default: until Ctrl-C)\n"
 "      --cpus LIST       keep only events from or to these CPUs, e.g. 0-3,8\n"
-"      --ring-size SIZE  BPF ring buffer, a power of two: 16M (default), 64M...\n"
+"      --ring-size SIZE  each CPU's BPF ring buffer, a power of two, at least a\n"
+"                        page: 16 MiB shared out among the CPUs by default\n"
+"                        (8M each on 2 CPUs, 1M each from 16 CPUs up)\n"
 "      --no-addresses    store symbol names only, no kernel addresses: for\n"
 "                        recordings you will share\n"
 "      --no-fentry       where a function hook is needed (kernels without the\n"
@@ -253,7 +255,8 @@ int cmd_record(int argc, char **argv)
 		{ 0 },
 	};
 	const char *out = NULL, *cpus_arg = NULL;
-	uint64_t duration = 0, ring = 16ull << 20;
+	uint64_t duration = 0, ring = 0;
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t filter[16] = {0};
 	int quiet = 0, no_addr = 0, opt, ret = EXIT_FAIL, no_calib = 0;
 	char err[512];
@@ -276,8 +279,9 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'c': cpus_arg = optarg; break;
 		case 'r':
-			if (parse_size_bytes(optarg, &ring) || ring < 4096 || (ring & (ring - 1))) {
-				ipt_err("bad ring size '%s': a power of two such as 16M or 64M", optarg);
+			if (parse_size_bytes(optarg, &ring) || ring < page || (ring & (ring - 1))) {
+				ipt_err("bad ring size '%s': a power of two of at least the page size "
+					"(%" PRIu64 " bytes), such as 1M or 16M", optarg, page);
 				return EXIT_USAGE;
 			}
 			break;
@@ -309,6 +313,8 @@ int cmd_record(int argc, char **argv)
 		}
 		po.cpu_filter = filter;
 	}
+	if (!ring)
+		ring = plan_default_ring_bytes(possible_cpus());
 	po.ring_bytes = ring;
 
 	ret = plan_build(&plan, &po, err, sizeof(err));
@@ -357,7 +363,7 @@ int cmd_record(int argc, char **argv)
 		n = snprintf(meta, sizeof(meta),
 			     "tool=ipitrace\nformat=%d\nkernel_release=%s\nkernel_version=%s\narch=%s\n"
 			     "ncpus=%u\nclock=CLOCK_MONOTONIC\nstart_realtime_ns=%" PRIu64 "\n"
-			     "start_monotonic_ns=%" PRIu64 "\nring_bytes=%" PRIu64 "\ncpus=%s\n"
+			     "start_monotonic_ns=%" PRIu64 "\nring_bytes_per_cpu=%" PRIu64 "\ncpus=%s\n"
 			     "no_addresses=%d\ncsd_entry_hooked=%d\nreceive_kinds=",
 			     IPT_FORMAT_VERSION, u.release, u.version, u.machine, plan.ncpus,
 			     real_ns(), mono_ns(), ring, cpus_arg ? cpus_arg : "all", no_addr,
@@ -374,7 +380,12 @@ int cmd_record(int argc, char **argv)
 		free(pt);
 	}
 
-	rb = ring_open(plan_ring_fd(&plan), on_event, &ctx);
+	{
+		unsigned nfds;
+		const int *fds = plan_ring_fds(&plan, &nfds);
+
+		rb = ring_open(fds, nfds, on_event, &ctx);
+	}
 	if (!rb) {
 		ipt_err("cannot open the BPF ring buffer: %s", strerror(errno));
 		ret = EXIT_BPF;

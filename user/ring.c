@@ -9,51 +9,149 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * BPF writes each CPU's events into that CPU's own ring (bpf/emit.bpf.h).
+ * libbpf drains the rings one after the other, so a round would hand over
+ * CPU 0's events, then CPU 1's: out of order by as much as the round spans,
+ * which is unbounded when the consumer falls behind.  So a round first
+ * collects each CPU's events apart (each run is in order, as its CPU made
+ * them) and then merges the runs by timestamp before the callback sees any.
+ * What is left out of order is an event committed after its ring was
+ * drained in this round: microseconds, well inside the correlator's reorder
+ * window.
+ */
+struct run {
+	struct ipt_event *ev;
+	size_t n, cap, pos;
+};
+
 struct ring {
 	struct ring_buffer *rb;
 	ring_cb cb;
 	void *ctx;
+	struct run *runs;	/* one per ring (= per CPU) */
+	unsigned nruns;
+	unsigned *heap;		/* run indices, a min-heap on the head's ts */
+	int stop;		/* the callback's non-zero return */
 };
 
 static int on_sample(void *ctx, void *data, size_t size)
 {
-	struct ring *r = ctx;
+	struct run *run = ctx;
 
 	if (size < sizeof(struct ipt_event))
 		return 0;
-	return r->cb(r->ctx, data);
+	if (run->n == run->cap) {
+		run->cap = run->cap ? run->cap * 2 : 1024;
+		run->ev = xrealloc(run->ev, run->cap * sizeof(*run->ev));
+	}
+	memcpy(&run->ev[run->n++], data, sizeof(struct ipt_event));
+	return 0;
 }
 
-struct ring *ring_open(int map_fd, ring_cb cb, void *ctx)
+struct ring *ring_open(const int *fds, unsigned n, ring_cb cb, void *ctx)
 {
 	struct ring *r = xcalloc(1, sizeof(*r));
 
 	r->cb = cb;
 	r->ctx = ctx;
-	r->rb = ring_buffer__new(map_fd, on_sample, r, NULL);
+	r->nruns = n;
+	r->runs = xcalloc(n ? n : 1, sizeof(*r->runs));
+	r->heap = xcalloc(n ? n : 1, sizeof(*r->heap));
+	for (unsigned i = 0; i < n; i++) {
+		int err = r->rb ? ring_buffer__add(r->rb, fds[i], on_sample, &r->runs[i])
+				: ((r->rb = ring_buffer__new(fds[i], on_sample, &r->runs[i], NULL))
+				   ? 0 : -errno);
+
+		if (err) {
+			ring_close(r);
+			errno = -err;
+			return NULL;
+		}
+	}
 	if (!r->rb) {
-		free(r);
+		ring_close(r);
+		errno = EINVAL;
 		return NULL;
 	}
 	return r;
 }
 
+static inline uint64_t head_ts(const struct ring *r, unsigned i)
+{
+	const struct run *run = &r->runs[i];
+
+	return run->ev[run->pos].ts;
+}
+
+static void sift_down(struct ring *r, unsigned n, unsigned i)
+{
+	for (;;) {
+		unsigned l = 2 * i + 1, m = i, t;
+
+		if (l < n && head_ts(r, r->heap[l]) < head_ts(r, r->heap[m]))
+			m = l;
+		if (l + 1 < n && head_ts(r, r->heap[l + 1]) < head_ts(r, r->heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = r->heap[i];
+		r->heap[i] = r->heap[m];
+		r->heap[m] = t;
+		i = m;
+	}
+}
+
+/* Hand the collected runs to the callback in timestamp order. */
+static int deliver(struct ring *r)
+{
+	unsigned n = 0;
+	int handled = 0;
+
+	for (unsigned i = 0; i < r->nruns; i++) {
+		r->runs[i].pos = 0;
+		if (r->runs[i].n)
+			r->heap[n++] = i;
+	}
+	for (unsigned i = n / 2; i-- > 0;)
+		sift_down(r, n, i);
+	while (n && !r->stop) {
+		struct run *run = &r->runs[r->heap[0]];
+
+		r->stop = r->cb(r->ctx, &run->ev[run->pos]);
+		handled++;
+		if (++run->pos == run->n)
+			r->heap[0] = r->heap[--n];
+		sift_down(r, n, 0);
+	}
+	for (unsigned i = 0; i < r->nruns; i++)
+		r->runs[i].n = 0;
+	return handled;
+}
+
+static int consume(struct ring *r)
+{
+	int n = ring_buffer__consume(r->rb);
+
+	if (n < 0)
+		return n == -EINTR ? deliver(r) : n;
+	return deliver(r);
+}
+
 int ring_poll(struct ring *r, int timeout_ms)
 {
 	/* BPF submits with BPF_RB_NO_WAKEUP (bpf/emit.bpf.h), so epoll would
-	 * never fire: sleep a tick and consume.  5 ms at the 2M events/s one
-	 * ring sustains here is 10k records, far below a 16 MiB ring. */
+	 * never fire: sleep a tick and consume.  5 ms at the ~400k events/s
+	 * this machine makes is 2k records, far below a 1 MiB ring. */
 	struct timespec ts = { 0, (timeout_ms < 5 ? timeout_ms : 5) * 1000000L };
-	int n;
 
 	nanosleep(&ts, NULL);
-	n = ring_buffer__consume(r->rb);
-	return n == -EINTR ? 0 : n;
+	return consume(r);
 }
 
 int ring_drain(struct ring *r)
 {
-	return ring_buffer__consume(r->rb);
+	return consume(r);
 }
 
 void ring_close(struct ring *r)
@@ -61,6 +159,10 @@ void ring_close(struct ring *r)
 	if (!r)
 		return;
 	ring_buffer__free(r->rb);
+	for (unsigned i = 0; i < r->nruns; i++)
+		free(r->runs[i].ev);
+	free(r->runs);
+	free(r->heap);
 	free(r);
 }
 

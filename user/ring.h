@@ -11,7 +11,9 @@ typedef int (*ring_cb)(void *ctx, const struct ipt_event *e);
 
 struct ring;
 
-struct ring *ring_open(int map_fd, ring_cb cb, void *ctx);
+/* One ring per CPU (fds[cpu], n of them), merged into timestamp order:
+ * the callback sees events in order within each consume round. */
+struct ring *ring_open(const int *fds, unsigned n, ring_cb cb, void *ctx);
 /* Wait up to timeout_ms for data and consume it: events handled or -errno. */
 int ring_poll(struct ring *r, int timeout_ms);
 /* Consume whatever is there without waiting. */
