@@ -40,6 +40,7 @@ expect_healthy() {
 	expect_json "$1" '[.anomalies[] | select(.kind == "uncertain") | .lost_events + .unseen > 0] | all' \
 		"${2:-}uncertain only with a known loss"
 	expect_json "$1" '.lost.ring_full == 0' "${2:-}no ring drops at the default ring size"
+	expect_json "$1" '.events_out_of_order == 0' "${2:-}per-CPU rings merged back into time order"
 	expect_json "$1" '[.interrupts[] | select(.row == "CAL") |
 		((.traced - .kernel) | fabs) <= ([2, .kernel * 0.01] | max)] | all' "${2:-}CAL within 1%"
 }

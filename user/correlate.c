@@ -1153,7 +1153,9 @@ void corr_feed(struct corr *c, const struct ipt_event *e)
 		return;
 	if (e->ts + c->o.reorder_ns < c->max_key) {
 		/* Later than the reorder window: everything buffered is newer
-		 * than the window's start, so this is still in order. */
+		 * than the window's start, so this is still in order.  Counted:
+		 * what came before it was judged without it. */
+		c->cnt.events_late++;
 		process(c, e, e->ts);
 		return;
 	}

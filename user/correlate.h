@@ -176,6 +176,7 @@ void corr_opts_default(struct corr_opts *o, unsigned ncpus);
 
 struct corr_counts {
 	uint64_t events, lost_events;
+	uint64_t events_late;		/* arrived past the reorder window */
 	uint64_t lost_recursion;	/* of lost_events: timed recursion misses */
 	uint64_t unseen;		/* per the kernel's counters, no time known */
 	uint64_t sent, sent_unverifiable, received, matched, coalesced, skewed;

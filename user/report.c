@@ -434,6 +434,7 @@ static void output_json(const struct report *rp, FILE *f)
 	json_obj_end(&j);
 	json_ku64(&j, "events", t->events);
 	json_ku64(&j, "lost_events", t->ring_dropped + t->recursion_misses);
+	json_ku64(&j, "events_out_of_order", k->events_late);
 	json_key(&j, "lost");
 	json_obj_begin(&j);
 	json_ku64(&j, "ring_full", t->ring_dropped);

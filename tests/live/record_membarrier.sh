@@ -5,7 +5,14 @@
 need_bpf
 
 storm -d 4 membarrier
-"$IPITRACE" record -q -d 3 -o "$T/mb.ipit" || fail "record exited $?"
+"$IPITRACE" record -q -d 3 -o "$T/mb.ipit" & rec=$!
+# Stop the consumer for 300 ms mid-run: BPF keeps filling each CPU's ring,
+# and the next round drains 300 ms of every CPU at once.  Drained ring
+# after ring, CPU 1's events would reach the file 300 ms after CPU 0's
+# newer ones (out of order, past the correlator's 10 ms window); record
+# must merge them back into time order.
+sleep 1.5; kill -STOP $rec; sleep 0.3; kill -CONT $rec
+wait $rec || fail "record exited $?"
 storm_wait
 "$IPITRACE" report --json "$T/mb.ipit" >"$T/r.json" || fail "report exited $?"
 "$IPITRACE" report "$T/mb.ipit"
