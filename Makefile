@@ -68,7 +68,7 @@ LIB_SRCS  := user/correlate.c user/recording.c user/ksym.c user/procint.c \
              user/json.c user/util.c user/siphash.c
 APP_SRCS  := user/main.c user/ladder.c user/ring.c user/record.c \
              user/report.c user/probe.c user/timeline.c user/ppc.c user/sampler.c \
-             user/watch.c user/detail.c
+             user/watch.c user/detail.c user/waiter.c
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 APP_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(APP_SRCS))
 

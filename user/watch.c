@@ -16,6 +16,7 @@
 #include "ksym.h"
 #include "sampler.h"
 #include "util.h"
+#include "waiter.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,6 +58,13 @@ struct cpu_watch {
 	uint64_t max_age_ns;		/* for the screen: the worst age seen */
 	uint64_t nonempty;		/* samples that found the queue non-empty */
 	uint64_t prev_switches, prev_calls, prev_timer;	/* screen rates */
+	uint64_t progress_ns;		/* last sample whose counters moved */
+	/* The waiter sampler (user/waiter.c), armed at half the threshold
+	 * for this CPU's entry: on which CPUs, and what it found. */
+	uint64_t armed[IPT_SAMPLE_MAX_CPUS / 64];
+	int arming_done;		/* tried for this entry */
+	struct waiter_info wi;		/* the waiter's stack, once seen */
+	int wi_cpu;			/* whose it is, -1: none yet */
 };
 
 enum alert_state { AS_STUCK, AS_STILL, AS_RESOLVED, AS_NEVER, AS__MAX };
@@ -87,6 +95,9 @@ struct watch {
 	uint64_t alerts[AS__MAX];
 	uint64_t sample_errors;
 	uint64_t lines_since_screen;
+	/* the waiter sampler: on unless --no-stacks or it cannot load */
+	struct waiters wt;
+	unsigned arm_refs[IPT_SAMPLE_MAX_CPUS];	/* targets that armed CPU n */
 	/* tier 2 (--detail) */
 	int detail_on;
 	struct detail d;
@@ -100,6 +111,7 @@ struct watch {
 	/* --fault-stuck CPU[:MS], for tests only: pretend CPU's queue holds
 	 * one synchronous csd and its progress counters stand still. */
 	int fault_cpu;
+	int fault_waiter;	/* --fault-waiter CPU: the csd blocks "name" it */
 	uint64_t fault_ns, fault_start_ns, fault_func;
 	struct ipt_sample fault_at;
 };
@@ -118,6 +130,8 @@ static const char *symname(struct watch *w, uint64_t addr, char *buf, size_t len
 	return buf;
 }
 
+#define FAULT_CSD 0xffffffffdead0000ULL	/* --fault-stuck's pretend entry */
+
 /* The sender that owns the csd at addr, from the senders' cfd_data and
  * csd_data (kernel/smp.c): -1 when it is not one of theirs (an on-stack
  * csd of smp_call_function_single(wait=1), an irq_work, a wake-up). */
@@ -125,6 +139,10 @@ static int waiter_of(struct watch *w, unsigned target, uint64_t addr, const char
 {
 	const struct ipt_sample *t = &w->s.samples[target];
 
+	if (w->fault_waiter >= 0 && (int)target == w->fault_cpu && addr == FAULT_CSD) {
+		*via = "fault (test only)";
+		return w->fault_waiter;
+	}
 	for (unsigned c = 0; c < w->s.ncpus; c++) {
 		const struct ipt_sample *s = &w->s.samples[c];
 
@@ -156,7 +174,10 @@ struct alert {
 	const char *via;
 	const char *type;
 	char func[160];
-	char callsite[160];		/* tier 2 only; "" in tier 1 */
+	char callsite[160];		/* tier 2, or tier 1's waiter stack; "" if unknown */
+	uint32_t waiter_pid;		/* tier 1's waiter stack: the waiting task */
+	char waiter_comm[17];
+	const char *waiter_stack;	/* innermost frames, " < "-separated */
 	const char *tier;		/* "1" or "detail" */
 	uint64_t func_addr;
 	uint64_t age_ms;
@@ -172,7 +193,7 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 		       const struct ipt_sample *smp, uint64_t age_ns, const struct ipt_sample *now)
 {
 	struct cpu_watch *c = &w->cw[cpu];
-	char wbuf[96] = "", what[256], prog[160] = "";
+	char wbuf[320] = "", what[256], prog[160] = "";
 
 	memset(a, 0, sizeof(*a));
 	a->state = st;
@@ -186,6 +207,18 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 	a->pid = smp->pid;
 	memcpy(a->comm, smp->comm, 16);
 	a->waiter = waiter_of(w, cpu, c->oldest, &a->via);
+	if (c->wi_cpu >= 0 && c->wi.have) {
+		/* The waiter sampler saw the waiting CPU (or, for an on-stack
+		 * csd, the CPU whose task's stack holds it). */
+		if (a->waiter < 0) {
+			a->waiter = c->wi_cpu;
+			a->via = "its kernel stack holds the csd";
+		}
+		snprintf(a->callsite, sizeof(a->callsite), "%s", c->wi.callsite);
+		a->waiter_pid = c->wi.pid;
+		memcpy(a->waiter_comm, c->wi.comm, 16);
+		a->waiter_stack = c->wi.stack;
+	}
 	a->have_irq_stat = w->s.have_irq_stat;
 	a->d_switches = delta(now->nr_switches, c->at_first.nr_switches);
 	a->d_calls = delta(now->irq_calls, c->at_first.irq_calls);
@@ -199,7 +232,11 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 		snprintf(what, sizeof(what), "the wake-up of pid %u (%s)", a->pid, a->comm);
 	else
 		snprintf(what, sizeof(what), "%s (%s)", a->func, a->type);
-	if (a->waiter >= 0)
+	if (a->waiter >= 0 && a->waiter_pid)
+		snprintf(wbuf, sizeof(wbuf), ", queued by CPU %d (pid %u %s) at %s%s", a->waiter,
+			 a->waiter_pid, a->waiter_comm, a->callsite[0] ? a->callsite : "?",
+			 !strcmp(a->type, "csd_sync") ? " which spins in csd_lock_wait" : "");
+	else if (a->waiter >= 0)
 		snprintf(wbuf, sizeof(wbuf), ", queued by CPU %d%s", a->waiter,
 			 !strcmp(a->type, "csd_sync") ? " which spins in csd_lock_wait" : "");
 	if (w->s.have_irq_stat)
@@ -252,9 +289,15 @@ static void sink_json(struct watch *w, const struct alert *a)
 	json_kstr(&j, "entry_type", a->type);
 	json_kstr(&j, "func", a->func);
 	json_ku64(&j, "func_addr", a->func_addr);
-	/* The callsite is not in the sampled state: tier 2 (--detail) only. */
+	/* The callsite is not in the sampled state: tier 2 (--detail) names
+	 * it, and tier 1 from the waiter's sampled kernel stack. */
 	json_key(&j, "callsite");
 	a->callsite[0] ? json_str(&j, a->callsite) : json_null(&j);
+	if (a->waiter_pid) {
+		json_ku64(&j, "waiter_pid", a->waiter_pid);
+		json_kstr(&j, "waiter_comm", a->waiter_comm);
+		json_kstr(&j, "waiter_stack", a->waiter_stack ? a->waiter_stack : "");
+	}
 	if (!strcmp(a->type, "ttwu")) {
 		json_ku64(&j, "pid", a->pid);
 		json_kstr(&j, "comm", a->comm);
@@ -644,13 +687,104 @@ static void apply_fault(struct watch *w, uint64_t now)
 	}
 	if (w->fault_ns && now - w->fault_start_ns >= w->fault_ns)
 		return;		/* "thawed": the real queue shows again */
-	s->head = s->oldest = 0xffffffffdead0000ULL;
+	s->head = s->oldest = FAULT_CSD;
 	s->depth = 1;
 	s->flags = 0x11;	/* CSD_TYPE_SYNC | CSD_FLAG_LOCK */
 	s->func = w->fault_func;
 	s->nr_switches = w->fault_at.nr_switches;
 	s->irq_calls = w->fault_at.irq_calls;
 	s->timer_irqs = w->fault_at.timer_irqs;
+}
+
+/* ---- the waiter sampler (user/waiter.c) */
+
+static void waiter_disarm_for(struct watch *w, unsigned target)
+{
+	struct cpu_watch *c = &w->cw[target];
+
+	for (unsigned k = 0; k < w->s.ncpus; k++) {
+		if (!test_bit64(c->armed, k))
+			continue;
+		c->armed[k / 64] &= ~(1ULL << (k % 64));
+		if (w->arm_refs[k] && !--w->arm_refs[k])
+			waiters_disarm(&w->wt, k);
+	}
+}
+
+/*
+ * Half-way to the threshold: sample the kernel stack of whoever waits for
+ * target's oldest entry.  That is the sender the csd blocks name (cfd_data,
+ * csd_data); for an on-stack csd (smp_call_function_single(wait=1)) no
+ * block names it, so every other responsive CPU is sampled and the one
+ * whose task's stack holds the csd is the waiter.  An async csd, an
+ * irq_work or a wake-up has nobody spinning for it: nothing to sample.
+ */
+static void waiter_arm_for(struct watch *w, unsigned target, uint64_t now)
+{
+	struct cpu_watch *c = &w->cw[target];
+	const char *type = sample_entry_type(w->s.samples[target].flags), *via;
+	int waiter = waiter_of(w, target, c->oldest, &via);
+
+	c->arming_done = 1;
+	if (!w->wt.ok || (waiter < 0 && strcmp(type, "csd_sync")))
+		return;
+	for (unsigned k = 0; k < w->s.ncpus && k < IPT_WAITER_MAX_CPUS; k++) {
+		if (k == target || (waiter >= 0 && k != (unsigned)waiter) || !w->s.samples[k].valid)
+			continue;
+		/* perf_event_open installs the event by a cross-call to CPU k
+		 * and waits for it: only a CPU seen taking interrupts lately.
+		 * Where no interrupt counter is sampled (not x86), only the
+		 * waiter the csd blocks name: the kernel spins for a csd with
+		 * interrupts on (smp_call_function_many_cond() warns if not). */
+		if (w->s.have_irq_stat ? now - w->cw[k].progress_ns > 200 * MS : waiter < 0)
+			continue;
+		if (w->cw[k].oldest && now - w->cw[k].first_ns >= w->threshold_ns / 2)
+			continue;	/* its own queue is not moving */
+		if (!waiters_armed(&w->wt, k) && waiters_arm(&w->wt, k)) {
+			if (w->wt.arm_errors == 1)
+				ipt_warn("waiter stacks: %s", w->wt.last_err);
+			continue;
+		}
+		c->armed[k / 64] |= 1ULL << (k % 64);
+		w->arm_refs[k]++;
+	}
+}
+
+/* Take the waiter's stack from the sampled CPUs, once. */
+static void waiter_capture(struct watch *w, unsigned target)
+{
+	struct cpu_watch *c = &w->cw[target];
+	const char *via;
+	int waiter;
+
+	if (c->wi_cpu >= 0 || !w->wt.ok)
+		return;
+	waiter = waiter_of(w, target, c->oldest, &via);
+	for (unsigned k = 0; k < w->s.ncpus; k++) {
+		struct waiter_info wi;
+
+		if (!test_bit64(c->armed, k))
+			continue;
+		waiters_read(&w->wt, k, c->oldest, &w->ks, w->ks_ok, &wi);
+		/* The named waiter counts once it is seen in smp.c's wait; any
+		 * other CPU only if its task's stack holds the csd. */
+		if (!wi.have || !(waiter >= 0 ? wi.in_smp || wi.owns : wi.owns))
+			continue;
+		c->wi = wi;
+		c->wi_cpu = (int)k;
+		waiter_disarm_for(w, target);
+		return;
+	}
+}
+
+static void waiter_reset(struct watch *w, unsigned target)
+{
+	struct cpu_watch *c = &w->cw[target];
+
+	waiter_disarm_for(w, target);
+	c->arming_done = 0;
+	c->wi_cpu = -1;
+	memset(&c->wi, 0, sizeof(c->wi));
 }
 
 /* ---- the tracker */
@@ -669,6 +803,10 @@ static void track(struct watch *w, uint64_t now)
 		if (!c->last.valid) {		/* first sample: rates start here */
 			c->prev_switches = s->nr_switches;
 			c->prev_calls = s->irq_calls;
+			c->progress_ns = now;
+		} else if (s->timer_irqs != c->last.timer_irqs || s->irq_calls != c->last.irq_calls ||
+			   s->nr_switches != c->last.nr_switches) {
+			c->progress_ns = now;
 		}
 		/* Any call-function IPI taken since the last sample flushed
 		 * the whole queue (llist_del_all in
@@ -681,6 +819,8 @@ static void track(struct watch *w, uint64_t now)
 				alert_fill(w, &a, AS_RESOLVED, cpu, &c->stuck, now - c->first_ns, s);
 				emit(w, &a);
 			}
+			if (c->arming_done)
+				waiter_reset(w, cpu);
 			c->oldest = s->head ? s->oldest : 0;
 			c->first_ns = c->last_ns = now;
 			c->at_first = *s;
@@ -691,7 +831,10 @@ static void track(struct watch *w, uint64_t now)
 			c->last_ns = now;
 			if (age > c->max_age_ns)
 				c->max_age_ns = age;
+			if (!c->arming_done && age >= w->threshold_ns / 2)
+				waiter_arm_for(w, cpu, now);
 			if (!c->alerted && age >= w->threshold_ns) {
+				waiter_capture(w, cpu);
 				c->alerted = 1;
 				c->stuck = *s;
 				c->repeat_ns = 1000 * MS;
@@ -703,6 +846,7 @@ static void track(struct watch *w, uint64_t now)
 				if (c->repeat_ns < 60000 * MS)
 					c->repeat_ns *= 2;
 				c->next_alert_ns = age + c->repeat_ns;
+				waiter_capture(w, cpu);
 				alert_fill(w, &a, AS_STILL, cpu, s, age, s);
 				emit(w, &a);
 			}
@@ -811,6 +955,14 @@ static void summary(struct watch *w, uint64_t now)
 		json_ku64(&j, "sample_errors", w->sample_errors);
 		json_kdouble(&j, "sample_us", w->s.runs ? (double)w->s.run_ns / w->s.runs / 1e3 : 0.0);
 		json_ku64(&j, "lost_events", 0);
+		json_key(&j, "waiter_stacks");
+		json_obj_begin(&j);
+		json_kbool(&j, "available", w->wt.ok);
+		json_key(&j, "why_not");
+		w->wt.ok ? json_null(&j) : json_str(&j, w->wt.why);
+		json_ku64(&j, "cpus_armed", w->wt.armed_total);
+		json_ku64(&j, "arm_errors", w->wt.arm_errors);
+		json_obj_end(&j);
 		json_key(&j, "per_cpu");
 		json_arr_begin(&j);
 		for (unsigned c = 0; c < w->s.ncpus; c++) {
@@ -903,6 +1055,13 @@ static void usage(FILE *f)
 "                        (6.5+), keep pending csds and log2 latency histograms\n"
 "                        per CPU pair in the kernel; alerts then name the\n"
 "                        sender and callsite.  Costs a hook per csd.\n"
+"      --no-stacks       do not sample the waiter's kernel stack.  By default,\n"
+"                        when an entry has been pending for half the threshold,\n"
+"                        a 1 kHz cpu-clock perf event on the waiting CPU (the\n"
+"                        sender, or for an on-stack csd every other responsive\n"
+"                        CPU) keeps its kernel stack, so the alert names the\n"
+"                        waiting task and the callsite.  Nothing is attached\n"
+"                        while nothing is pending.\n"
 "  -v, --verbose         libbpf's messages\n\n"
 "Human alert lines go to stderr.  On a terminal stdout shows a live screen\n"
 "(per CPU: pending entries, age, progress); otherwise a status line per\n"
@@ -932,17 +1091,20 @@ int cmd_watch(int argc, char **argv)
 		{ "plain", no_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "detail", no_argument, NULL, 'D' },
+		{ "no-stacks", no_argument, NULL, 'K' },
 		{ "fault-stuck", required_argument, NULL, 'F' },
 		{ "fault-drop-exec", required_argument, NULL, 'X' },
+		{ "fault-waiter", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct watch w = { .syslog_fd = -1, .metrics_fd = -1, .fault_cpu = -1 };
+	struct watch w = { .syslog_fd = -1, .metrics_fd = -1, .fault_cpu = -1, .fault_waiter = -1 };
 	const char *cpus_arg = NULL, *syslog_path = NULL, *metrics_addr = NULL;
 	uint64_t dur_ns = 0, rate = 100, threshold_ms = 1000, next, last_status;
 	int opt, plain = 0, want_syslog = 0, ret = EXIT_OK;
 	long fault_drop = -1;
+	int no_stacks = 0;
 	char err[640], *end;
 
 	optind = 1;
@@ -990,6 +1152,17 @@ int cmd_watch(int argc, char **argv)
 		case 'P': plain = 1; break;
 		case 'q': w.quiet = 1; break;
 		case 'D': w.detail_on = 1; break;
+		case 'K': no_stacks = 1; break;
+		case 'W': {
+			unsigned long cpu = strtoul(optarg, &end, 10);
+
+			if (end == optarg || *end || cpu >= IPT_SAMPLE_MAX_CPUS) {
+				ipt_err("bad --fault-waiter '%s': want a CPU number", optarg);
+				return EXIT_USAGE;
+			}
+			w.fault_waiter = (int)cpu;
+			break;
+		}
 		case 'X':
 			fault_drop = strtol(optarg, &end, 10);
 			if (end == optarg || *end || fault_drop < 0 || fault_drop >= IPT_DETAIL_MAX_CPUS) {
@@ -1017,6 +1190,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (optind < argc) {
 		ipt_err("unexpected argument '%s' (see ipitrace watch --help)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (w.fault_waiter >= 0 && w.fault_cpu < 0) {
+		ipt_err("--fault-waiter names the waiter of --fault-stuck's entry: it needs --fault-stuck");
 		return EXIT_USAGE;
 	}
 	if (fault_drop >= 0 && !w.detail_on) {
@@ -1083,6 +1260,12 @@ int cmd_watch(int argc, char **argv)
 				 fault_drop);
 	}
 	w.cw = xcalloc(w.s.ncpus, sizeof(*w.cw));
+	for (unsigned c = 0; c < w.s.ncpus; c++)
+		w.cw[c].wi_cpu = -1;
+	if (no_stacks)
+		snprintf(w.wt.why, sizeof(w.wt.why), "off (--no-stacks)");
+	else
+		waiters_open(&w.wt, w.s.ncpus, w.ks_ok ? &w.ks : NULL);
 	if (w.fault_cpu >= 0) {
 		const struct ksym *k = w.ks_ok ? ksyms_by_name(&w.ks, "ipi_mb") : NULL;
 
@@ -1096,10 +1279,14 @@ int cmd_watch(int argc, char **argv)
 		ipt_warn("--fault-stuck: TEST ONLY: CPU %d's queue is faked as stuck%s", w.fault_cpu,
 			 w.fault_ns ? " for a while" : "");
 	}
-	if (!w.quiet)
+	if (!w.quiet) {
 		ipt_info("watching %u CPU(s): tier 1 (%s rung), %" PRIu64 " samples/s, threshold %" PRIu64
 			 " ms%s", w.s.calibrated, sampler_rung_name(w.s.rung), rate, threshold_ms,
 			 w.ks_ok ? "" : "; no kallsyms: functions shown as addresses");
+		if (!w.wt.ok)
+			ipt_info("waiter stacks: %s: alerts name the waiting CPU only where the kernel's "
+				 "csd blocks tell, and no callsite without --detail", w.wt.why);
+	}
 
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
 
@@ -1168,6 +1355,7 @@ int cmd_watch(int argc, char **argv)
 			struct cpu_watch *c = &w.cw[cpu];
 
 			if (c->oldest && c->alerted) {
+				waiter_capture(&w, cpu);
 				alert_fill(&w, &a, AS_NEVER, cpu, &c->stuck, c->last_ns - c->first_ns,
 					   &c->last);
 				emit(&w, &a);
@@ -1197,6 +1385,7 @@ int cmd_watch(int argc, char **argv)
 	if (stop_signal && !w.quiet)
 		ipt_info("stopped by signal %d; detached", (int)stop_signal);
 done:
+	waiters_close(&w.wt);
 	if (w.detail_on)
 		detail_close(&w.d);
 	sampler_close(&w.s);
