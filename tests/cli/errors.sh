@@ -25,6 +25,9 @@ expect_exit 2 "bad --cpus '3-1': range 3-1 goes backwards" -- "$IPITRACE" record
 expect_exit 2 "bad --cpus 'x': expected a CPU number" -- "$IPITRACE" record -o "$T/x" --cpus x
 expect_exit 2 "beyond the" -- "$IPITRACE" record -o "$T/x" --cpus 100000
 expect_exit 2 "bad ring size '3M'" -- "$IPITRACE" record -o "$T/x" --ring-size 3M
+expect_exit 2 "bad ring size '1k': a power of two of at least the page size" -- "$IPITRACE" record -o "$T/x" --ring-size 1k
+expect_exit 2 "fault-waiter names the waiter of --fault-stuck's entry" -- "$IPITRACE" watch --fault-waiter 0
+expect_exit 2 "bad --fault-waiter 'x'" -- "$IPITRACE" watch --fault-stuck 1 --fault-waiter x
 expect_exit 2 "unexpected argument" -- "$IPITRACE" probe extra
 expect_exit 1 "cannot open $T/missing.ipit: No such file" -- "$IPITRACE" report "$T/missing.ipit"
 expect_exit 1 "not a regular file" -- "$IPITRACE" report /
