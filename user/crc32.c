@@ -118,13 +118,16 @@ static uint32_t crc32_fold(uint32_t crc, const unsigned char *buf, size_t len)
 
 static int have_pclmul(void)
 {
+	/* Asked once; relaxed atomics: any thread may ask first, all agree. */
 	static int have = -1;
+	int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
 
-	if (have < 0) {
+	if (h < 0) {
 		__builtin_cpu_init();
-		have = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+		h = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+		__atomic_store_n(&have, h, __ATOMIC_RELAXED);
 	}
-	return have;
+	return h;
 }
 
 uint32_t ipt_crc32(uint32_t crc, const void *buf, size_t len)
