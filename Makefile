@@ -64,7 +64,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 # The correlator and the recording format are a library with no BPF in it:
 # unit tests, fuzzers and `report` use it without loading anything.
-LIB_SRCS  := user/correlate.c user/recording.c user/ksym.c user/procint.c \
+LIB_SRCS  := user/correlate.c user/recording.c user/crc32.c user/ksym.c user/procint.c \
              user/json.c user/util.c user/siphash.c
 APP_SRCS  := user/main.c user/ladder.c user/ring.c user/record.c \
              user/report.c user/probe.c user/timeline.c user/ppc.c user/sampler.c \

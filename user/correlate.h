@@ -194,6 +194,8 @@ struct corr;
 struct corr *corr_new(const struct corr_opts *o);
 /* Events may arrive up to reorder_ns out of timestamp order. */
 void corr_feed(struct corr *c, const struct ipt_event *e);
+/* The same for n events in a row: one call per chunk, not per event. */
+void corr_feed_many(struct corr *c, const struct ipt_event *ev, size_t n);
 /* Process everything still in the reorder window (no verdict yet). */
 void corr_flush(struct corr *c);
 /* `n` events on `cpu` are known to be missing with no time known: the

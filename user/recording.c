@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "recording.h"
+#include "crc32.h"
 #include "util.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 static const char *const sec_names[IPT_SEC__MAX] = {
 	[IPT_SEC_META] = "META", [IPT_SEC_PLAN] = "PLAN",
@@ -34,18 +34,7 @@ static const char *sec_name(uint32_t t)
 
 static uint32_t crc(const void *p, uint64_t len)
 {
-	uLong c = crc32(0L, Z_NULL, 0);
-	const unsigned char *b = p;
-
-	/* zlib's crc32 takes a uInt length. */
-	while (len) {
-		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
-
-		c = crc32(c, b, n);
-		b += n;
-		len -= n;
-	}
-	return (uint32_t)c;
+	return ipt_crc32(0, p, len);
 }
 
 /* ------------------------------------------------------------ writing */

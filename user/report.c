@@ -794,8 +794,7 @@ struct report *report_run(const char *path, const struct report_params *prm, int
 	while ((rc = rec_next_events(rp->r, &ev, &n, err, sizeof(err))) > 0) {
 		if (prm->on_events)
 			prm->on_events(prm->events_ctx, ev, n);
-		for (size_t i = 0; i < n; i++)
-			corr_feed(rp->c, &ev[i]);
+		corr_feed_many(rp->c, ev, n);
 	}
 	if (rc < 0) {
 		ipt_err("%s", err);
