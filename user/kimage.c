@@ -76,7 +76,7 @@ int kimage_data_syms(const struct ksyms *text, const char *release, const char *
 	const struct ksym *st = text ? ksyms_by_name(text, "_stext") : NULL;
 	const char *env = getenv("IPITRACE_VMLINUX");
 	char tried[512] = "", missing[160] = "";
-	size_t have = 0, tl = 0;
+	size_t have = 0, tl = 0, nmiss = 0;
 
 	/* kallsyms, as read once by the caller (its data symbols: KALLSYMS_ALL). */
 	for (size_t i = 0; i < n; i++) {
@@ -89,7 +89,7 @@ int kimage_data_syms(const struct ksyms *text, const char *release, const char *
 		return 0;
 	}
 	for (size_t i = 0; i < nreq; i++)
-		if (!addrs[i])
+		if (!addrs[i] && ++nmiss)
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
 				 missing[0] ? ", " : "", names[i]);
 	if (!st || !st->addr) {
@@ -155,9 +155,9 @@ int kimage_data_syms(const struct ksyms *text, const char *release, const char *
 		return 0;
 	}
 	memset(addrs, 0, n * sizeof(*addrs));
-	snprintf(src, len, "%s is in neither /proc/kallsyms (no KALLSYMS_ALL) nor a kernel image's "
+	snprintf(src, len, "%s %s in neither /proc/kallsyms (no KALLSYMS_ALL) nor a kernel image's "
 		 "symbol table (tried %s/boot/vmlinux-%s and the debug paths%s%s; --vmlinux FILE or "
-		 "IPITRACE_VMLINUX names another)", missing, ipt_vmlinux || env ? "the given file, " : "",
-		 release, tried[0] ? ": " : "", tried);
+		 "IPITRACE_VMLINUX names another)", missing, nmiss > 1 ? "are" : "is",
+		 ipt_vmlinux || env ? "the given file, " : "", release, tried[0] ? ": " : "", tried);
 	return -1;
 }
