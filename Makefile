@@ -67,7 +67,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS  := user/correlate.c user/recording.c user/crc32.c user/ksym.c user/procint.c \
              user/json.c user/util.c user/siphash.c
 APP_SRCS  := user/main.c user/ladder.c user/ring.c user/record.c \
-             user/report.c user/probe.c user/timeline.c user/ppc.c user/sampler.c \
+             user/report.c user/probe.c user/timeline.c user/ppc.c user/kimage.c user/sampler.c \
              user/watch.c user/detail.c user/waiter.c
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 APP_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(APP_SRCS))
@@ -169,14 +169,17 @@ $(BUILD)/vmlinux.h: $(KBTF_DIR)/vmlinux.btf
 # Kernels without BTF (Debian 12 ppc64le): libbpf refuses an object with
 # CO-RE relocations unless given some BTF.  The relocations used by the
 # programs that load there are against stable layouts (struct pt_regs, the
-# csd's u_flags), so the minimal BTF for them, cut from the same kernel's
-# BTF, is embedded and handed to libbpf (user/ladder.c).
-$(BUILD)/min_btf.h: $(BUILD)/bpf/tracepoints.bpf.o $(KBTF_DIR)/vmlinux.btf
+# csd's u_flags; for the tier 1 sampler's addr rung the csd, cfd_data's
+# first word, powerpc's irq_cpustat_t and kstat.irqs_sum), so the minimal
+# BTF for them, cut from Debian 13's kernel BTF, is embedded and handed to
+# libbpf (user/ladder.c, user/sampler.c).
+MIN_BTF_OBJS := $(BUILD)/bpf/tracepoints.bpf.o $(BUILD)/bpf/sampler_addr.bpf.o
+$(BUILD)/min_btf.h: $(MIN_BTF_OBJS) $(KBTF_DIR)/vmlinux.btf
 	$(call msg,MIN-BTF,$@)
-	$(Q)$(BPFTOOL) gen min_core_btf $(KBTF_DIR)/vmlinux.btf $(BUILD)/min.btf $<
+	$(Q)$(BPFTOOL) gen min_core_btf $(KBTF_DIR)/vmlinux.btf $(BUILD)/min.btf $(MIN_BTF_OBJS)
 	$(Q)cd $(BUILD) && xxd -i min.btf | sed 's/^unsigned char min_btf\[\]/static const unsigned char min_btf[]/; s/^unsigned int .*//' > min_btf.h
 CFLAGS += -DIPT_HAVE_MIN_BTF
-$(BUILD)/user/ladder.o: $(BUILD)/min_btf.h
+$(BUILD)/user/ladder.o $(BUILD)/user/sampler.o: $(BUILD)/min_btf.h
 
 $(APP_OBJS) $(LIB_OBJS): $(SYSROOT)/.stamp
 endif

@@ -5,9 +5,10 @@
  * One program, run from userspace with BPF_PROG_TEST_RUN (never attached):
  * for every CPU it reads the per-CPU `call_single_queue` (the llist of csds,
  * irq_works and wake-ups waiting for that CPU), walks it to the oldest entry
- * (llist_add() pushes at the head, so the oldest is the tail), and reads the
- * CPU's progress counters.  Userspace keeps the ages: an entry that stays
- * the oldest past the threshold while the CPU makes no progress is stuck.
+ * (llist_add() pushes at the head, so the oldest is the tail), reads the
+ * CPU's progress counters and, on powerpc, its muxed-IPI message word.
+ * Userspace keeps the ages: an entry or a message that stays pending past
+ * the threshold while the CPU makes no progress is stuck.
  *
  * How the per-CPU variables are reached is the rung (user/sampler.c):
  *   sampler_ksym.bpf.c  typed __ksym + bpf_per_cpu_ptr(): needs the variable
@@ -15,10 +16,19 @@
  *   sampler.bpf.c       per-CPU bases found once per CPU from the running
  *                       task's runqueue (BPF_F_TEST_RUN_ON_CPU), offsets
  *                       from BTF's .data..percpu DATASEC (no KALLSYMS_ALL)
- * Both end with the same thing: base[cpu], the CPU's per-CPU offset, and
- * every variable at base[cpu] + its DATASEC offset.  Everything is read
- * with bpf_probe_read_kernel(): the queue changes under us, a torn read is
- * only a sample that the next one corrects.
+ *   sampler_addr.bpf.c  no kernel BTF and no KALLSYMS_ALL (Debian 12
+ *                       ppc64le): link addresses from the kernel image's
+ *                       symbol table, bases from __per_cpu_offset[]
+ * All end with the same thing: base[cpu], and every variable at
+ * base[cpu] + its offset.  Everything is read with bpf_probe_read_kernel():
+ * the queue changes under us, a torn read is only a sample that the next one
+ * corrects.
+ *
+ * No bpf_loop(): Debian 12's ppc64le kernel runs BPF in the interpreter (no
+ * CONFIG_BPF_JIT_DEFAULT_ON), which refuses callbacks ("callbacks are not
+ * allowed in non-JITed programs", measured).  A bounded loop calls a global
+ * function per CPU instead: the verifier checks that function once, and the
+ * interpreter runs BPF-to-BPF calls.
  */
 #ifndef IPITRACE_SAMPLER_BPF_H
 #define IPITRACE_SAMPLER_BPF_H
@@ -29,6 +39,23 @@ typedef struct {
 	unsigned int irq_call_count;
 	unsigned int apic_timer_irqs;
 } __attribute__((preserve_access_index)) irq_cpustat_t___x86;
+
+/* powerpc's irq_cpustat_t (arch/powerpc/include/asm/hardirq.h): the same
+ * fields at the same offsets in 6.1 and 6.12 (both Debian configs have
+ * PPC_WATCHDOG and PPC_DOORBELL, which decide soft_nmi_irqs and
+ * doorbell_irqs).  timer_irqs_event is the first LOC row of
+ * /proc/interrupts, doorbell_irqs its DBL row. */
+typedef struct {
+	unsigned int timer_irqs_event;
+	unsigned int doorbell_irqs;
+} __attribute__((preserve_access_index)) irq_cpustat_t___ppc;
+
+/* include/linux/kernel_stat.h: irqs_sum first, on every architecture and
+ * version; counted by kstat_incr_irqs_this_cpu() for every interrupt the
+ * generic irq layer handles (not x86's system vectors). */
+struct kernel_stat___ipt {
+	unsigned long irqs_sum;
+} __attribute__((preserve_access_index));
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -43,9 +70,17 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 nr_cpus = 1;
 const volatile __u64 off_csq = 0;		/* call_single_queue */
 const volatile __u64 off_runqueues = 0;		/* runqueues (struct rq) */
-const volatile __u64 off_irq_stat = 0;		/* irq_stat (x86), or NO_OFF */
+const volatile __u64 off_irq_stat = 0;		/* irq_stat (x86, powerpc), or NO_OFF */
 const volatile __u64 off_cfd_data = 0;		/* cfd_data, or NO_OFF */
 const volatile __u64 off_csd_data = 0;		/* csd_data, or NO_OFF */
+const volatile __u64 off_kstat = 0;		/* kstat, or NO_OFF */
+const volatile __u64 off_ipi_message = 0;	/* powerpc ipi_message, or NO_OFF */
+/* What base[cpu] exceeds __per_cpu_offset[cpu] by: the per-CPU section's
+ * link address where the offsets are DATASEC offsets (ksym and btf rungs:
+ * 0 on x86-64, __per_cpu_start on powerpc), 0 where they are link
+ * addresses (addr rung).  Only to report the true per-CPU offset, which
+ * the senders' per-CPU csd pointers are relative to. */
+const volatile __u64 pcpu_start = 0;
 #define NO_OFF (~0ULL)
 
 struct ipt_sample samples[IPT_SAMPLE_MAX_CPUS];
@@ -83,7 +118,8 @@ static __always_inline __u32 rd32(__u64 addr)
 	return v;
 }
 
-static long sample_cpu(__u32 cpu, void *ctx)
+/* Global (verified once, whatever the number of CPUs), not static. */
+__noinline int sample_cpu(__u32 cpu)
 {
 	struct ipt_sample *s;
 	__u64 base, head, node, next;
@@ -123,6 +159,7 @@ static long sample_cpu(__u32 cpu, void *ctx)
 	if (head) {
 		s->flags = rd32(node + bpf_core_field_offset(struct __call_single_node, u_flags));
 		if ((s->flags & CSD_TYPE_MASK) == CSD_TYPE_TTWU) {
+#ifndef IPT_SAMPLER_NO_KERNEL_BTF
 			/* A wake-up: the node is task_struct.wake_entry
 			 * (since 5.8 a1488664dad4).  Name the task. */
 			__u64 task = node - bpf_core_field_offset(struct task_struct, wake_entry);
@@ -130,6 +167,9 @@ static long sample_cpu(__u32 cpu, void *ctx)
 			s->pid = rd32(task + bpf_core_field_offset(struct task_struct, pid));
 			bpf_probe_read_kernel(s->comm, sizeof(s->comm),
 					      (void *)(task + bpf_core_field_offset(struct task_struct, comm)));
+#endif
+			/* Without kernel BTF the task's layout is unknown: the
+			 * wake-up is reported without its task. */
 		} else {
 			/* struct __call_single_data and struct irq_work both
 			 * have the function pointer right after the node. */
@@ -137,10 +177,21 @@ static long sample_cpu(__u32 cpu, void *ctx)
 			s->info = rd64(node + bpf_core_field_offset(struct __call_single_data, info));
 		}
 	}
+#ifdef IPT_SAMPLER_NO_KERNEL_BTF
+	s->nr_switches = ~0ULL;
+#else
 	s->nr_switches = rd64(base + off_runqueues + bpf_core_field_offset(struct rq, nr_switches));
+#endif
 	s->irq_calls = ~0ULL;
 	s->timer_irqs = ~0ULL;
+	s->doorbells = ~0ULL;
 	if (off_irq_stat != NO_OFF) {
+		if (bpf_core_field_exists(irq_cpustat_t___ppc, timer_irqs_event))
+			s->timer_irqs = rd32(base + off_irq_stat +
+					     bpf_core_field_offset(irq_cpustat_t___ppc, timer_irqs_event));
+		if (bpf_core_field_exists(irq_cpustat_t___ppc, doorbell_irqs))
+			s->doorbells = rd32(base + off_irq_stat +
+					    bpf_core_field_offset(irq_cpustat_t___ppc, doorbell_irqs));
 		if (bpf_core_field_exists(irq_cpustat_t___x86, irq_call_count))
 			s->irq_calls = rd32(base + off_irq_stat +
 					    bpf_core_field_offset(irq_cpustat_t___x86, irq_call_count));
@@ -161,7 +212,17 @@ static long sample_cpu(__u32 cpu, void *ctx)
 					  bpf_core_field_offset(struct call_function_data___pcpu, pcpu));
 	}
 	s->csd_data = off_csd_data != NO_OFF ? base + off_csd_data : 0;
-	s->base = base;
+	s->irqs_sum = off_kstat != NO_OFF ?
+		rd64(base + off_kstat + bpf_core_field_offset(struct kernel_stat___ipt, irqs_sum)) : ~0ULL;
+	/* powerpc muxed IPIs: struct cpu_messages is one long, byte k set by
+	 * smp_muxed_ipi_set_message(cpu, k) and the whole word taken by
+	 * smp_ipi_demux_relaxed()'s xchg (arch/powerpc/kernel/smp.c, 6.1 and
+	 * 6.12 alike).  Copied as it lies in memory: byte k is message k on
+	 * either endianness. */
+	s->ipi_msgs = ~0ULL;
+	if (off_ipi_message != NO_OFF)
+		bpf_probe_read_kernel(&s->ipi_msgs, sizeof(s->ipi_msgs), (void *)(base + off_ipi_message));
+	s->base = base - pcpu_start;
 	s->valid = 1;
 	return 0;
 }
@@ -169,7 +230,11 @@ static long sample_cpu(__u32 cpu, void *ctx)
 /* Every CPU's state, read from whichever CPU runs this. */
 static __always_inline int do_sample(void)
 {
-	bpf_loop(IPT_SAMPLE_MAX_CPUS, sample_cpu, NULL, 0);
+	for (__u32 cpu = 0; cpu < IPT_SAMPLE_MAX_CPUS; cpu++) {
+		if (cpu >= nr_cpus)
+			break;
+		sample_cpu(cpu);
+	}
 	runs++;
 	return 0;
 }

@@ -10,24 +10,18 @@
 
 extern struct llist_head call_single_queue __ksym;
 
-static long base_cpu(__u32 cpu, void *ctx)
-{
-	void *p;
-
-	if (cpu >= IPT_SAMPLE_MAX_CPUS || cpu >= nr_cpus)
-		return 1;
-	barrier_var(cpu);
-	cpu &= IPT_SAMPLE_MAX_CPUS - 1;
-	p = bpf_per_cpu_ptr(&call_single_queue, cpu);
-	if (p)
-		bases[cpu] = (__u64)p - off_csq;
-	return 0;
-}
-
 SEC("raw_tp")
 int calibrate(void *ctx)
 {
-	bpf_loop(IPT_SAMPLE_MAX_CPUS, base_cpu, NULL, 0);
+	for (__u32 cpu = 0; cpu < IPT_SAMPLE_MAX_CPUS; cpu++) {
+		void *p;
+
+		if (cpu >= nr_cpus)
+			break;
+		p = bpf_per_cpu_ptr(&call_single_queue, cpu);
+		if (p)
+			bases[cpu] = (__u64)p - off_csq;
+	}
 	return 0;
 }
 

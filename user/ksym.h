@@ -15,9 +15,9 @@ struct ksym {
 
 /* The few data symbols the BPF side needs by address (kallsyms has them
  * only with KALLSYMS_ALL): per-CPU variables of kernel/smp.c and friends. */
-#define KSYMS_DATA_NAMES { "cfd_data", "call_single_queue", "csd_data", \
+#define KSYMS_DATA_NAMES { "cfd_data", "call_single_queue", "csd_data", "kstat", \
 			   "__per_cpu_offset", "ipi_message", "runqueues", "irq_stat" }
-#define KSYMS_NDATA 7
+#define KSYMS_NDATA 8
 
 struct ksyms {
 	struct ksym *syms;

@@ -383,7 +383,7 @@ static const enum flavour tp_flavours[] = { FL_TP_BTF, FL_RAW_TP };
 static const enum flavour fn_flavours[] = { FL_FENTRY, FL_KPROBE };
 
 /* The embedded minimal BTF as a file libbpf can open (a memfd). */
-static const char *min_btf_path(void)
+const char *ipt_min_btf_path(void)
 {
 #ifdef IPT_HAVE_MIN_BTF
 	static char path[64];
@@ -411,7 +411,7 @@ static int open_configured(struct plan *p, const struct plan_opts *o, char *err,
 	 * raw_tp) relocate only against stable layouts (struct pt_regs, the
 	 * csd's u_flags): give it the embedded minimal BTF. */
 	if (!p->kernel_btf)
-		oo.btf_custom_path = min_btf_path();
+		oo.btf_custom_path = ipt_min_btf_path();
 	s = tracepoints_bpf__open_opts(&oo);
 	if (!s) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));

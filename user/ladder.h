@@ -142,4 +142,9 @@ uint64_t plan_recursion_misses(const struct plan *p);
  * names, comma-separated, into buf; returns how many. */
 unsigned plan_foreign_links(const struct plan *p, char *buf, size_t len);
 
+/* The minimal BTF embedded in cross builds for kernels without BTF (see the
+ * Makefile), as a path libbpf can open (btf_custom_path); NULL when the
+ * build has none. */
+const char *ipt_min_btf_path(void);
+
 #endif

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "json.h"
 #include "ladder.h"
+#include "kimage.h"
 #include "sampler.h"
 #include "util.h"
 
@@ -20,6 +21,7 @@ int cmd_probe(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-fentry", no_argument, NULL, 'F' },
 		{ "no-calibrate", no_argument, NULL, 'C' },
+		{ "vmlinux", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -36,9 +38,10 @@ int cmd_probe(int argc, char **argv)
 		case 'j': as_json = 1; break;
 		case 'F': po.no_fentry = 1; break;
 		case 'C': no_calib = 1; break;
+		case 'K': ipt_vmlinux = optarg; break;
 		case 'v': ipt_verbose++; break;
 		case 'h':
-			printf("usage: ipitrace probe [--json] [--no-fentry] [--no-calibrate] [-v]\n\n"
+			printf("usage: ipitrace probe [--json] [--no-fentry] [--no-calibrate] [--vmlinux FILE] [-v]\n\n"
 			       "Load every hook this kernel might offer and print which rung each\n"
 			       "event kind will use (tp_btf > raw_tp for tracepoints; fentry > kprobe\n"
 			       "for kernel functions, where no tracepoint exists; a standby rung where\n"
@@ -51,7 +54,11 @@ int cmd_probe(int argc, char **argv)
 			       "--no-calibrate skips that (nothing is attached).\n"
 			       "--no-fentry shows the plan that record --no-fentry would use.\n"
 			       "A last section shows which way `watch` (tier 1) reaches the kernel's\n"
-			       "per-CPU queues here: typed ksym, or BTF-derived per-CPU bases.\n\n"
+			       "per-CPU queues here: typed ksym, BTF-derived per-CPU bases, or\n"
+			       "link addresses from the kernel image's symbol table (addr).\n"
+			       "--vmlinux FILE: the kernel image to take data symbols from where\n"
+			       "kallsyms lacks them (default /boot/vmlinux-RELEASE and the debug\n"
+			       "paths; also the IPITRACE_VMLINUX environment variable).\n\n"
 			       "Exit status: 0 when at least one event kind can be traced, 3 when\n"
 			       "nothing can (the message says what is missing).\n");
 			return EXIT_OK;

@@ -5,6 +5,9 @@
  * bpf/sampler.bpf.h.
  */
 #include "sampler.h"
+#include "kimage.h"
+#include "ksym.h"
+#include "ladder.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
@@ -14,10 +17,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "sampler.skel.h"
 #include "sampler_ksym.skel.h"
+#include "sampler_addr.skel.h"
 
 #define NO_OFF (~0ULL)
 
@@ -65,7 +70,7 @@ static void log_reason(char *out, size_t len)
 
 const char *sampler_rung_name(enum sampler_rung r)
 {
-	static const char *const n[] = { "none", "ksym", "btf" };
+	static const char *const n[] = { "none", "ksym", "btf", "addr" };
 
 	return n[r];
 }
@@ -83,14 +88,16 @@ const char *sample_entry_type(uint32_t flags)
 
 /* Offsets of per-CPU variables inside the .data..percpu DATASEC. */
 struct offs {
-	uint64_t csq, rq, irq_stat, cfd, csd;
+	uint64_t csq, rq, irq_stat, cfd, csd, kstat, ipi_message;
+	uint64_t pcpu_start;	/* see pcpu_start in bpf/sampler.bpf.h */
 };
 
 static int percpu_offsets(struct btf *btf, struct offs *o, char *err, size_t errlen)
 {
 	int n = btf__type_cnt(btf), sec = -1;
 
-	o->csq = o->rq = o->irq_stat = o->cfd = o->csd = NO_OFF;
+	o->csq = o->rq = o->irq_stat = o->cfd = o->csd = o->kstat = o->ipi_message = NO_OFF;
+	o->pcpu_start = 0;
 	for (int i = 1; i < n; i++) {
 		const struct btf_type *t = btf__type_by_id(btf, i);
 
@@ -114,6 +121,8 @@ static int percpu_offsets(struct btf *btf, struct offs *o, char *err, size_t err
 		else if (!strcmp(name, "irq_stat")) o->irq_stat = v->offset;
 		else if (!strcmp(name, "cfd_data")) o->cfd = v->offset;
 		else if (!strcmp(name, "csd_data")) o->csd = v->offset;
+		else if (!strcmp(name, "kstat")) o->kstat = v->offset;
+		else if (!strcmp(name, "ipi_message")) o->ipi_message = v->offset;
 	}
 	if (o->csq == NO_OFF || o->rq == NO_OFF) {
 		snprintf(err, errlen, "kernel BTF lacks the per-CPU variable%s%s",
@@ -130,6 +139,9 @@ static int percpu_offsets(struct btf *btf, struct offs *o, char *err, size_t err
 	(sk)->rodata->off_irq_stat = (o)->irq_stat;			\
 	(sk)->rodata->off_cfd_data = (o)->cfd;				\
 	(sk)->rodata->off_csd_data = (o)->csd;				\
+	(sk)->rodata->off_kstat = (o)->kstat;				\
+	(sk)->rodata->off_ipi_message = (o)->ipi_message;		\
+	(sk)->rodata->pcpu_start = (o)->pcpu_start;			\
 } while (0)
 
 static int test_run(int fd, int cpu)
@@ -242,50 +254,151 @@ static int try_btf(struct sampler *s, const struct offs *o)
 	return 0;
 }
 
+/*
+ * The addr rung: kernels with neither BTF nor data symbols in kallsyms
+ * (Debian 12 ppc64le 6.1).  Link addresses from kallsyms or the kernel
+ * image's symbol table (user/kimage.c), bases from __per_cpu_offset[] read
+ * by the calibration run; CO-RE against the kernel's BTF where it has one,
+ * else against the minimal BTF the cross build embeds.
+ */
+static int try_addr(struct sampler *s, const struct ksyms *ks, int kernel_btf)
+{
+	static const char *const names[] = { "call_single_queue", "__per_cpu_offset", "cfd_data",
+					     "csd_data", "irq_stat", "kstat", "ipi_message" };
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct sampler_addr_bpf *sk;
+	struct utsname u;
+	struct offs o;
+	uint64_t a[7];
+	int err;
+
+	uname(&u);
+	if (kimage_data_syms(ks, u.release, names, a, 7, 2, s->sym_src, sizeof(s->sym_src))) {
+		snprintf(s->why_addr, sizeof(s->why_addr), "%s", s->sym_src);
+		s->sym_src[0] = 0;
+		return -1;
+	}
+	if (!kernel_btf && !(oo.btf_custom_path = ipt_min_btf_path())) {
+		snprintf(s->why_addr, sizeof(s->why_addr), "no kernel BTF, and this build embeds no "
+			 "minimal BTF for the field offsets (only the ppc64le cross build does)");
+		return -1;
+	}
+	s->min_btf = !kernel_btf;
+	sk = sampler_addr_bpf__open_opts(&oo);
+	if (!sk) {
+		snprintf(s->why_addr, sizeof(s->why_addr), "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	o.csq = a[0];
+	o.rq = 0;		/* not read on this rung */
+	o.cfd = a[2] ? a[2] : NO_OFF;
+	o.csd = a[3] ? a[3] : NO_OFF;
+	o.irq_stat = a[4] ? a[4] : NO_OFF;
+	o.kstat = a[5] ? a[5] : NO_OFF;
+	o.ipi_message = a[6] ? a[6] : NO_OFF;
+	o.pcpu_start = 0;	/* link addresses: the base is __per_cpu_offset[cpu] */
+	SET_RODATA(sk, &o, s->ncpus);
+	sk->rodata->addr_per_cpu_offset = a[1];
+	loglen = 0;
+	logbuf[0] = 0;
+	err = sampler_addr_bpf__load(sk);
+	if (err) {
+		char why[200];
+
+		log_reason(why, sizeof(why));
+		snprintf(s->why_addr, sizeof(s->why_addr), "refused: %s", why);
+		sampler_addr_bpf__destroy(sk);
+		return err == -EPERM ? 1 : -1;
+	}
+	if ((err = test_run(bpf_program__fd(sk->progs.calibrate), -1))) {
+		snprintf(s->why_addr, sizeof(s->why_addr), "BPF_PROG_TEST_RUN failed: %s", strerror(-err));
+		sampler_addr_bpf__destroy(sk);
+		return -1;
+	}
+	for (unsigned c = 0; c < s->ncpus; c++)
+		s->calibrated += sk->bss->bases[c] != 0;
+	if (!s->calibrated) {
+		snprintf(s->why_addr, sizeof(s->why_addr), "__per_cpu_offset[] (from %s) read as zeros",
+			 s->sym_src);
+		sampler_addr_bpf__destroy(sk);
+		return -1;
+	}
+	s->have_irq_stat = o.irq_stat != NO_OFF;
+	s->have_cfd_data = o.cfd != NO_OFF;
+	s->have_kstat = o.kstat != NO_OFF;
+	s->have_ipi_message = o.ipi_message != NO_OFF;
+	s->have_switches = 0;
+	s->skel = sk;
+	s->prog_fd = bpf_program__fd(sk->progs.sample);
+	s->samples = sk->bss->samples;
+	s->rung = SR_ADDR;
+	return 0;
+}
+
 int sampler_open(struct sampler *s, char *err, size_t errlen)
 {
 	libbpf_print_fn_t old = libbpf_set_print(cap_print);
 	struct btf *btf;
+	struct ksyms ks = { 0 };
+	int ks_ok;
 	struct offs o;
-	int ret = EXIT_BPF, r;
+	int ret = EXIT_BPF, r, eperm = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->ncpus = possible_cpus();
 	if (s->ncpus > IPT_SAMPLE_MAX_CPUS)
 		s->ncpus = IPT_SAMPLE_MAX_CPUS;
+	ks_ok = !ksyms_load_kallsyms(&ks, NULL);
 	btf = btf__load_vmlinux_btf();
-	if (!btf) {
+	/* For tests: the addr rung on a kernel where a better one works. */
+	if (getenv("IPITRACE_TIER1_RUNG") && !strcmp(getenv("IPITRACE_TIER1_RUNG"), "addr")) {
+		snprintf(s->why_ksym, sizeof(s->why_ksym), "skipped (IPITRACE_TIER1_RUNG=addr)");
+		snprintf(s->why_btf, sizeof(s->why_btf), "skipped (IPITRACE_TIER1_RUNG=addr)");
+	} else if (!btf) {
 		snprintf(s->why_ksym, sizeof(s->why_ksym), "no kernel BTF (/sys/kernel/btf/vmlinux)");
 		snprintf(s->why_btf, sizeof(s->why_btf), "no kernel BTF (/sys/kernel/btf/vmlinux)");
-		snprintf(err, errlen, "tier 1 needs kernel BTF, which this kernel lacks");
-		goto out;
-	}
-	if (percpu_offsets(btf, &o, err, errlen)) {
+	} else if (percpu_offsets(btf, &o, err, errlen)) {
 		snprintf(s->why_ksym, sizeof(s->why_ksym), "%s", err);
 		snprintf(s->why_btf, sizeof(s->why_btf), "%s", err);
-		goto out;
+	} else {
+		uint64_t csq;
+
+		/* DATASEC offsets count from the per-CPU section's start,
+		 * which is 0 on x86-64 but __per_cpu_start on powerpc. */
+		if (ks_ok && !ksyms_data(&ks, "call_single_queue", &csq) && csq >= o.csq)
+			o.pcpu_start = csq - o.csq;
+		s->have_irq_stat = o.irq_stat != NO_OFF;
+		s->have_cfd_data = o.cfd != NO_OFF;
+		s->have_kstat = o.kstat != NO_OFF;
+		s->have_ipi_message = o.ipi_message != NO_OFF;
+		s->have_switches = 1;
+		if (!try_ksym(s, &o)) {
+			ret = 0;
+			goto out;
+		}
+		r = try_btf(s, &o);
+		if (!r) {
+			ret = 0;
+			goto out;
+		}
+		eperm = r == 1;
 	}
-	s->have_irq_stat = o.irq_stat != NO_OFF;
-	s->have_cfd_data = o.cfd != NO_OFF;
-	r = try_ksym(s, &o);
+	r = try_addr(s, ks_ok ? &ks : NULL, btf != NULL);
 	if (!r) {
 		ret = 0;
 		goto out;
 	}
-	r = try_btf(s, &o);
-	if (r == 1)
-		goto eperm;
-	if (!r) {
-		ret = 0;
+	if (r == 1 || eperm) {
+		snprintf(err, errlen, "permission denied loading BPF programs: run as root, "
+			 "or grant CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN before Linux 5.8)");
 		goto out;
 	}
-	snprintf(err, errlen, "no tier 1 rung works here: ksym: %s; btf: %s", s->why_ksym, s->why_btf);
-	goto out;
-eperm:
-	snprintf(err, errlen, "permission denied loading BPF programs: run as root, "
-		 "or grant CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN before Linux 5.8)");
+	s->have_irq_stat = s->have_cfd_data = s->have_kstat = s->have_ipi_message = s->have_switches = 0;
+	snprintf(err, errlen, "no tier 1 rung works here: ksym: %s; btf: %s; addr: %s", s->why_ksym,
+		 s->why_btf, s->why_addr);
 out:
 	btf__free(btf);
+	ksyms_free(&ks);
 	libbpf_set_print(old);
 	return ret;
 }
@@ -306,12 +419,16 @@ void sampler_close(struct sampler *s)
 		sampler_ksym_bpf__destroy(s->skel);
 	else if (s->rung == SR_BTF)
 		sampler_bpf__destroy(s->skel);
+	else if (s->rung == SR_ADDR)
+		sampler_addr_bpf__destroy(s->skel);
 	s->skel = NULL;
 	s->rung = SR_NONE;
 }
 
 void sampler_print(const struct sampler *s, FILE *f)
 {
+	const char *why;
+
 	fprintf(f, "\nwatch tier 1 (sampled per-CPU state, no per-IPI hook):\n");
 	fprintf(f, "  %-5s %-5s %s\n", "rung", "used", "why");
 	fprintf(f, "  %-5s %-5s %s\n", "ksym", s->rung == SR_KSYM ? "yes" : "no",
@@ -321,12 +438,26 @@ void sampler_print(const struct sampler *s, FILE *f)
 		: s->rung == SR_KSYM ? "not needed (ksym works)" : s->why_btf);
 	if (s->rung == SR_BTF && s->why_btf[0])
 		fprintf(f, "        note: %s\n", s->why_btf);
-	if (s->rung != SR_NONE)
-		fprintf(f, "  CPUs watched: %u of %u; progress: context switches%s; waiter from %s\n",
-			s->calibrated, s->ncpus, s->have_irq_stat ? ", call-function IPIs, timer interrupts" : "",
-			s->have_cfd_data ? "cfd_data/csd_data" : "nothing (no cfd_data in BTF)");
+	why = s->rung == SR_ADDR ? "link addresses + __per_cpu_offset[], field offsets from "
+		: s->rung != SR_NONE ? "not needed" : s->why_addr;
+	if (s->rung == SR_ADDR)
+		fprintf(f, "  %-5s %-5s %s%s; addresses from %s\n", "addr", "yes", why,
+			s->min_btf ? "the embedded minimal BTF" : "kernel BTF",
+			s->sym_src);
 	else
+		fprintf(f, "  %-5s %-5s %s\n", "addr", "no", why);
+	if (s->rung != SR_NONE) {
+		fprintf(f, "  CPUs watched: %u of %u; progress: %s%s%s; waiter from %s\n",
+			s->calibrated, s->ncpus, s->have_switches ? "context switches" : "no context switches "
+			"(struct rq unknown without kernel BTF)", s->have_kstat ? ", interrupts (kstat)" : "",
+			s->have_irq_stat ? ", irq_stat counters" : "",
+			s->have_cfd_data ? "cfd_data/csd_data" : "nothing (no cfd_data)");
+		if (s->have_ipi_message)
+			fprintf(f, "  powerpc muxed IPIs: every CPU's ipi_message word sampled (a message "
+				"set past the threshold with no interrupt taken: never_demuxed)\n");
+	} else {
 		fprintf(f, "  no rung: watch would need --detail (tier 2)\n");
+	}
 }
 
 void sampler_json(const struct sampler *s, struct json *j)
@@ -336,9 +467,14 @@ void sampler_json(const struct sampler *s, struct json *j)
 	json_kstr(j, "rung", sampler_rung_name(s->rung));
 	json_kstr(j, "why_not_ksym", s->rung == SR_KSYM ? "" : s->why_ksym);
 	json_kstr(j, "why_not_btf", s->rung == SR_BTF ? "" : s->why_btf);
+	json_kstr(j, "why_not_addr", s->rung == SR_ADDR ? "" : s->rung != SR_NONE ? "not needed" : s->why_addr);
+	json_kstr(j, "addresses_from", s->sym_src);
 	json_ku64(j, "cpus_watched", s->calibrated);
 	json_ku64(j, "cpus", s->ncpus);
 	json_kbool(j, "irq_stat", s->have_irq_stat);
 	json_kbool(j, "cfd_data", s->have_cfd_data);
+	json_kbool(j, "kstat", s->have_kstat);
+	json_kbool(j, "context_switches", s->have_switches);
+	json_kbool(j, "ipi_message", s->have_ipi_message);
 	json_obj_end(j);
 }

@@ -9,10 +9,15 @@
  * so any flush means the entry seen now is a new one), is stuck.  Alerts go
  * to the sinks (stderr, --json, --syslog, --exec, --metrics) while it is
  * stuck, again with backoff, and once more when it resolves or at exit.
+ *
+ * On powerpc it also keeps the ages of the muxed-IPI message bytes (per-CPU
+ * ipi_message): a byte that stays set past --threshold while the CPU takes
+ * no interrupt (kstat.irqs_sum, doorbells) was never demuxed.
  */
 #include "cli.h"
 #include "detail.h"
 #include "json.h"
+#include "kimage.h"
 #include "ksym.h"
 #include "sampler.h"
 #include "util.h"
@@ -44,6 +49,21 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* powerpc's muxed IPI messages, PPC_MSG_* in arch/powerpc/include/asm/smp.h
+ * (the same numbers in 6.1 and 6.12): byte k of the CPU's ipi_message. */
+#define NMSG 5
+static const char *const msg_names[NMSG] = { "CALL_FUNCTION", "RESCHEDULE", "TICK_BROADCAST",
+					     "NMI_IPI", "RM_HOST_ACTION" };
+
+/* One message byte of one CPU, set since first_ns. */
+struct msg_watch {
+	uint64_t first_ns, last_ns;
+	uint64_t intr_at_first;		/* interrupts taken then */
+	struct ipt_sample at_first;
+	int on, alerted;
+	uint64_t next_alert_ns, repeat_ns;
+};
+
 /* One CPU's watch state. */
 struct cpu_watch {
 	uint64_t oldest;		/* entry being timed, 0 = none */
@@ -65,9 +85,14 @@ struct cpu_watch {
 	int arming_done;		/* tried for this entry */
 	struct waiter_info wi;		/* the waiter's stack, once seen */
 	int wi_cpu;			/* whose it is, -1: none yet */
+	struct msg_watch msg[NMSG];
+	uint64_t msg_samples;		/* samples that found a message byte set */
+	uint64_t msg_max_age_ns;
 };
 
 enum alert_state { AS_STUCK, AS_STILL, AS_RESOLVED, AS_NEVER, AS__MAX };
+enum alert_kind { AK_STUCK_CSD, AK_NEVER_DEMUXED, AK__MAX };
+static const char *const kind_names[] = { "stuck_csd", "never_demuxed" };
 static const char *const state_names[] = { "stuck", "still_stuck", "resolved", "never_executed" };
 
 struct exec_child {
@@ -92,7 +117,8 @@ struct watch {
 	uint64_t exec_killed, exec_dropped;
 	int metrics_fd;
 	/* counters (also the metrics) */
-	uint64_t alerts[AS__MAX];
+	uint64_t alerts[AS__MAX];		/* all kinds */
+	uint64_t kalerts[AK__MAX][AS__MAX];
 	uint64_t sample_errors;
 	uint64_t lines_since_screen;
 	/* the waiter sampler: on unless --no-stacks or it cannot load */
@@ -168,7 +194,9 @@ static uint64_t delta(uint64_t now, uint64_t then)
 
 struct alert {
 	enum alert_state state;
+	enum alert_kind k;
 	const char *kind;
+	const char *msg;		/* never_demuxed: the message kind */
 	unsigned target;
 	int waiter;
 	const char *via;
@@ -184,10 +212,40 @@ struct alert {
 	uint32_t depth;
 	uint32_t pid;
 	char comm[17];
-	uint64_t d_switches, d_calls, d_timer;
-	int have_irq_stat;
+	uint64_t d_switches, d_calls, d_timer, d_intr;
+	int have_switches, have_calls, have_timer, have_intr;
 	char line[768];
 };
+
+/* What the target did between two samples, as far as the counters tell. */
+static void progress_fill(struct alert *a, const struct ipt_sample *now, const struct ipt_sample *then)
+{
+	a->have_switches = now->nr_switches != ~0ULL;
+	a->have_calls = now->irq_calls != ~0ULL;
+	a->have_timer = now->timer_irqs != ~0ULL;
+	/* kstat's interrupts where x86's call-function count is absent. */
+	a->have_intr = now->irqs_sum != ~0ULL && !a->have_calls;
+	a->d_switches = delta(now->nr_switches, then->nr_switches);
+	a->d_calls = delta(now->irq_calls, then->irq_calls);
+	a->d_timer = delta(now->timer_irqs, then->timer_irqs);
+	a->d_intr = delta(now->irqs_sum, then->irqs_sum) + delta(now->doorbells, then->doorbells);
+}
+
+static void progress_text(const struct alert *a, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+#define PT(cond, v, what) \
+	if (cond) n += snprintf(buf + n, n < len ? len - n : 0, "%s%" PRIu64 " " what, n ? ", " : "", v)
+	PT(a->have_timer, a->d_timer, "timer interrupts");
+	PT(a->have_calls, a->d_calls, "call-function IPIs");
+	PT(a->have_intr, a->d_intr, "interrupts");
+	PT(a->have_switches, a->d_switches, "context switches");
+#undef PT
+	if (!n)
+		snprintf(buf, len, "no progress counter known");
+}
 
 static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, unsigned cpu,
 		       const struct ipt_sample *smp, uint64_t age_ns, const struct ipt_sample *now)
@@ -197,6 +255,7 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 
 	memset(a, 0, sizeof(*a));
 	a->state = st;
+	a->k = AK_STUCK_CSD;
 	a->kind = "stuck_csd";
 	a->tier = "1";
 	a->target = cpu;
@@ -219,16 +278,15 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 		memcpy(a->waiter_comm, c->wi.comm, 16);
 		a->waiter_stack = c->wi.stack;
 	}
-	a->have_irq_stat = w->s.have_irq_stat;
-	a->d_switches = delta(now->nr_switches, c->at_first.nr_switches);
-	a->d_calls = delta(now->irq_calls, c->at_first.irq_calls);
-	a->d_timer = delta(now->timer_irqs, c->at_first.timer_irqs);
+	progress_fill(a, now, &c->at_first);
 	if (!strcmp(a->type, "ttwu"))
 		snprintf(a->func, sizeof(a->func), "sched_ttwu_pending");
 	else
 		symname(w, smp->func, a->func, sizeof(a->func));
 
-	if (!strcmp(a->type, "ttwu"))
+	if (!strcmp(a->type, "ttwu") && !a->pid)
+		snprintf(what, sizeof(what), "a wake-up (sched_ttwu_pending)");
+	else if (!strcmp(a->type, "ttwu"))
 		snprintf(what, sizeof(what), "the wake-up of pid %u (%s)", a->pid, a->comm);
 	else
 		snprintf(what, sizeof(what), "%s (%s)", a->func, a->type);
@@ -239,12 +297,7 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 	else if (a->waiter >= 0)
 		snprintf(wbuf, sizeof(wbuf), ", queued by CPU %d%s", a->waiter,
 			 !strcmp(a->type, "csd_sync") ? " which spins in csd_lock_wait" : "");
-	if (w->s.have_irq_stat)
-		snprintf(prog, sizeof(prog), "%" PRIu64 " timer interrupts, %" PRIu64
-			 " call-function IPIs, %" PRIu64 " context switches", a->d_timer, a->d_calls,
-			 a->d_switches);
-	else
-		snprintf(prog, sizeof(prog), "%" PRIu64 " context switches", a->d_switches);
+	progress_text(a, prog, sizeof(prog));
 
 	switch (st) {
 	case AS_STUCK:
@@ -262,6 +315,50 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 		snprintf(a->line, sizeof(a->line),
 			 "NEVER EXECUTED %s: CPU %u never ran %s during this watch: pending %" PRIu64
 			 " ms at exit%s; since then CPU %u: %s", a->kind, cpu, what, a->age_ms, wbuf, cpu, prog);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A muxed-IPI message byte of `cpu` set for age_ns while the CPU took no
+ * interrupt: the IPI that carries it was never taken (a frozen CPU), or was
+ * taken without demuxing it (the KVM-on-POWER lost doorbell). */
+static void msg_alert_fill(struct watch *w, struct alert *a, enum alert_state st, unsigned cpu,
+			   unsigned k, uint64_t age_ns, const struct ipt_sample *now)
+{
+	const struct msg_watch *m = &w->cw[cpu].msg[k];
+	char prog[160];
+
+	memset(a, 0, sizeof(*a));
+	a->state = st;
+	a->k = AK_NEVER_DEMUXED;
+	a->kind = "never_demuxed";
+	a->msg = msg_names[k];
+	a->tier = "1";
+	a->target = cpu;
+	a->waiter = -1;
+	a->type = "ipi_message";
+	snprintf(a->func, sizeof(a->func), "%s", msg_names[k]);
+	a->age_ms = age_ns / MS;
+	a->depth = now->depth;
+	progress_fill(a, now, &m->at_first);
+	progress_text(a, prog, sizeof(prog));
+	switch (st) {
+	case AS_STUCK:
+	case AS_STILL:
+		snprintf(a->line, sizeof(a->line), "%s%s: CPU %u has not taken its %s IPI message for %"
+			 PRIu64 " ms (set in its ipi_message, no interrupt taken since); since then CPU %u: %s",
+			 st == AS_STUCK ? "ALERT " : "STILL ", a->kind, cpu, a->msg, a->age_ms, cpu, prog);
+		break;
+	case AS_RESOLVED:
+		snprintf(a->line, sizeof(a->line), "RESOLVED %s: CPU %u took its %s IPI message "
+			 "(or an interrupt): resolved after %" PRIu64 " ms", a->kind, cpu, a->msg, a->age_ms);
+		break;
+	case AS_NEVER:
+		snprintf(a->line, sizeof(a->line), "NEVER DEMUXED %s: CPU %u never took its %s IPI message "
+			 "during this watch: set %" PRIu64 " ms at exit; since then CPU %u: %s", a->kind, cpu,
+			 a->msg, a->age_ms, cpu, prog);
 		break;
 	default:
 		break;
@@ -287,6 +384,8 @@ static void sink_json(struct watch *w, const struct alert *a)
 	json_key(&j, "waiter_via");
 	a->via ? json_str(&j, a->via) : json_null(&j);
 	json_kstr(&j, "entry_type", a->type);
+	if (a->msg)
+		json_kstr(&j, "message_kind", a->msg);
 	json_kstr(&j, "func", a->func);
 	json_ku64(&j, "func_addr", a->func_addr);
 	/* The callsite is not in the sampled state: tier 2 (--detail) names
@@ -307,11 +406,14 @@ static void sink_json(struct watch *w, const struct alert *a)
 	if (!strcmp(a->tier, "1")) {
 		json_key(&j, "target_since");
 		json_obj_begin(&j);
-		json_ku64(&j, "context_switches", a->d_switches);
-		if (a->have_irq_stat) {
+		if (a->have_switches)
+			json_ku64(&j, "context_switches", a->d_switches);
+		if (a->have_calls)
 			json_ku64(&j, "call_function_ipis", a->d_calls);
+		if (a->have_timer)
 			json_ku64(&j, "timer_interrupts", a->d_timer);
-		}
+		if (a->have_intr)
+			json_ku64(&j, "interrupts", a->d_intr);
 		json_obj_end(&j);
 	}
 	json_kstr(&j, "message", a->line);
@@ -399,6 +501,8 @@ static void sink_exec(struct watch *w, const struct alert *a)
 		setenv("IPITRACE_CALLSITE", a->callsite, 1);
 		setenv("IPITRACE_TIER", a->tier, 1);
 		setenv("IPITRACE_ENTRY_TYPE", a->type, 1);
+		if (a->msg)
+			setenv("IPITRACE_MESSAGE_KIND", a->msg, 1);
 		snprintf(num, sizeof(num), "%" PRIu64, a->age_ms);
 		setenv("IPITRACE_AGE_MS", num, 1);
 		setenv("IPITRACE_MESSAGE", a->line, 1);
@@ -413,6 +517,7 @@ static void sink_exec(struct watch *w, const struct alert *a)
 static void emit(struct watch *w, const struct alert *a)
 {
 	w->alerts[a->state]++;
+	w->kalerts[a->k][a->state]++;
 	ipt_info("%s", a->line);
 	w->lines_since_screen++;
 	if (w->json)
@@ -460,9 +565,14 @@ static void metrics_serve(struct watch *w)
 		   "# TYPE ipitrace_lost_events_total counter\nipitrace_lost_events_total 0\n");
 	fprintf(f, "# HELP ipitrace_alerts_total Alert lines by kind and state.\n"
 		   "# TYPE ipitrace_alerts_total counter\n");
-	for (int s = 0; s < AS__MAX; s++)
-		fprintf(f, "ipitrace_alerts_total{kind=\"stuck_csd\",state=\"%s\"} %" PRIu64 "\n",
-			state_names[s], w->alerts[s]);
+	for (int k = 0; k < AK__MAX; k++) {
+		/* never_demuxed only where message words are sampled (powerpc). */
+		if (k == AK_NEVER_DEMUXED && !w->s.have_ipi_message)
+			continue;
+		for (int s = 0; s < AS__MAX; s++)
+			fprintf(f, "ipitrace_alerts_total{kind=\"%s\",state=\"%s\"} %" PRIu64 "\n",
+				kind_names[k], state_names[s], w->kalerts[k][s]);
+	}
 	fprintf(f, "# HELP ipitrace_pending_entries Entries in the CPU's call_single_queue at the last sample.\n"
 		   "# TYPE ipitrace_pending_entries gauge\n");
 	for (unsigned c = 0; c < w->s.ncpus; c++)
@@ -474,12 +584,36 @@ static void metrics_serve(struct watch *w)
 		if (w->s.samples[c].valid)
 			fprintf(f, "ipitrace_oldest_pending_age_seconds{cpu=\"%u\"} %.3f\n", c,
 				w->cw[c].oldest ? (double)(w->cw[c].last_ns - w->cw[c].first_ns) / 1e9 : 0.0);
-	fprintf(f, "# HELP ipitrace_context_switches_total The CPU's context switches (rq->nr_switches).\n"
-		   "# TYPE ipitrace_context_switches_total counter\n");
-	for (unsigned c = 0; c < w->s.ncpus; c++)
-		if (w->s.samples[c].valid)
-			fprintf(f, "ipitrace_context_switches_total{cpu=\"%u\"} %" PRIu64 "\n", c,
-				w->s.samples[c].nr_switches);
+	if (w->s.have_switches) {
+		fprintf(f, "# HELP ipitrace_context_switches_total The CPU's context switches (rq->nr_switches).\n"
+			   "# TYPE ipitrace_context_switches_total counter\n");
+		for (unsigned c = 0; c < w->s.ncpus; c++)
+			if (w->s.samples[c].valid)
+				fprintf(f, "ipitrace_context_switches_total{cpu=\"%u\"} %" PRIu64 "\n", c,
+					w->s.samples[c].nr_switches);
+	}
+	if (w->s.have_kstat) {
+		fprintf(f, "# HELP ipitrace_interrupts_total Interrupts the CPU handled through the generic "
+			   "irq layer (kstat.irqs_sum).\n# TYPE ipitrace_interrupts_total counter\n");
+		for (unsigned c = 0; c < w->s.ncpus; c++)
+			if (w->s.samples[c].valid && w->s.samples[c].irqs_sum != ~0ULL)
+				fprintf(f, "ipitrace_interrupts_total{cpu=\"%u\"} %" PRIu64 "\n", c,
+					w->s.samples[c].irqs_sum);
+	}
+	if (w->s.have_ipi_message) {
+		fprintf(f, "# HELP ipitrace_ipi_messages_pending powerpc: muxed IPI message bytes set in the "
+			   "CPU's ipi_message at the last sample.\n# TYPE ipitrace_ipi_messages_pending gauge\n");
+		for (unsigned c = 0; c < w->s.ncpus; c++) {
+			const struct ipt_sample *x = &w->s.samples[c];
+			unsigned n = 0;
+
+			if (!x->valid || x->ipi_msgs == ~0ULL)
+				continue;
+			for (unsigned k = 0; k < NMSG; k++)
+				n += ((const unsigned char *)&x->ipi_msgs)[k] != 0;
+			fprintf(f, "ipitrace_ipi_messages_pending{cpu=\"%u\"} %u\n", c, n);
+		}
+	}
 	if (w->s.have_irq_stat) {
 		fprintf(f, "# HELP ipitrace_call_function_ipis_total Call-function IPIs the CPU took (irq_stat).\n"
 			   "# TYPE ipitrace_call_function_ipis_total counter\n");
@@ -694,6 +828,22 @@ static void apply_fault(struct watch *w, uint64_t now)
 	s->nr_switches = w->fault_at.nr_switches;
 	s->irq_calls = w->fault_at.irq_calls;
 	s->timer_irqs = w->fault_at.timer_irqs;
+	s->irqs_sum = w->fault_at.irqs_sum;
+	s->doorbells = w->fault_at.doorbells;
+	/* powerpc: the synchronous csd came with a CALL_FUNCTION message
+	 * (PPC_MSG_CALL_FUNCTION, byte 0) that was never taken. */
+	if (s->ipi_msgs != ~0ULL)
+		((unsigned char *)&s->ipi_msgs)[0] = 1;
+}
+
+/* Interrupts the CPU took, as far as the sample tells: every XIVE/XICS IPI
+ * goes through the generic irq layer (kstat.irqs_sum), a doorbell is
+ * counted in irq_stat.doorbell_irqs.  ~0 when neither is known. */
+static uint64_t intr_count(const struct ipt_sample *s)
+{
+	if (s->irqs_sum == ~0ULL && s->doorbells == ~0ULL)
+		return ~0ULL;
+	return (s->irqs_sum == ~0ULL ? 0 : s->irqs_sum) + (s->doorbells == ~0ULL ? 0 : s->doorbells);
 }
 
 /* ---- the waiter sampler (user/waiter.c) */
@@ -733,10 +883,11 @@ static void waiter_arm_for(struct watch *w, unsigned target, uint64_t now)
 			continue;
 		/* perf_event_open installs the event by a cross-call to CPU k
 		 * and waits for it: only a CPU seen taking interrupts lately.
-		 * Where no interrupt counter is sampled (not x86), only the
-		 * waiter the csd blocks name: the kernel spins for a csd with
-		 * interrupts on (smp_call_function_many_cond() warns if not). */
-		if (w->s.have_irq_stat ? now - w->cw[k].progress_ns > 200 * MS : waiter < 0)
+		 * Where no interrupt counter is sampled, only the waiter the
+		 * csd blocks name: the kernel spins for a csd with interrupts
+		 * on (smp_call_function_many_cond() warns if not). */
+		if (w->s.have_irq_stat || intr_count(&w->s.samples[k]) != ~0ULL ?
+		    now - w->cw[k].progress_ns > 200 * MS : waiter < 0)
 			continue;
 		if (w->cw[k].oldest && now - w->cw[k].first_ns >= w->threshold_ns / 2)
 			continue;	/* its own queue is not moving */
@@ -789,6 +940,67 @@ static void waiter_reset(struct watch *w, unsigned target)
 
 /* ---- the tracker */
 
+/*
+ * The CPU's muxed-IPI message bytes.  The sender sets byte k before it
+ * raises the interrupt, and the receiver's demux takes the whole word
+ * (xchg) as soon as it handles one: a byte seen set in every sample for
+ * --threshold, with no interrupt taken meanwhile, was never demuxed.  Any
+ * interrupt taken restarts the clock: the demux may have run and a new send
+ * set the byte again (coalescing, DESIGN.md section 4).
+ */
+static void track_msgs(struct watch *w, unsigned cpu, const struct ipt_sample *s, uint64_t now)
+{
+	struct cpu_watch *c = &w->cw[cpu];
+	uint64_t intr = intr_count(s);
+	int any = 0;
+	struct alert a;
+
+	if (s->ipi_msgs == ~0ULL)
+		return;
+	for (unsigned k = 0; k < NMSG; k++) {
+		struct msg_watch *m = &c->msg[k];
+		int set = ((const unsigned char *)&s->ipi_msgs)[k] != 0;
+		int moved = m->on && intr != m->intr_at_first;
+
+		any |= set;
+		if (m->on && (!set || moved)) {
+			if (m->alerted) {
+				msg_alert_fill(w, &a, AS_RESOLVED, cpu, k, now - m->first_ns, s);
+				emit(w, &a);
+			}
+			m->on = 0;
+		}
+		if (!set)
+			continue;
+		if (!m->on) {
+			memset(m, 0, sizeof(*m));
+			m->on = 1;
+			m->first_ns = now;
+			m->intr_at_first = intr;
+			m->at_first = *s;
+		}
+		m->last_ns = now;
+		uint64_t age = now - m->first_ns;
+
+		if (age > c->msg_max_age_ns)
+			c->msg_max_age_ns = age;
+		if (!m->alerted && age >= w->threshold_ns) {
+			m->alerted = 1;
+			m->repeat_ns = 1000 * MS;
+			m->next_alert_ns = age + m->repeat_ns;
+			msg_alert_fill(w, &a, AS_STUCK, cpu, k, age, s);
+			emit(w, &a);
+		} else if (m->alerted && age >= m->next_alert_ns) {
+			if (m->repeat_ns < 60000 * MS)
+				m->repeat_ns *= 2;
+			m->next_alert_ns = age + m->repeat_ns;
+			msg_alert_fill(w, &a, AS_STILL, cpu, k, age, s);
+			emit(w, &a);
+		}
+	}
+	c->msg_samples += any;
+}
+
 static void track(struct watch *w, uint64_t now)
 {
 	struct alert a;
@@ -805,14 +1017,23 @@ static void track(struct watch *w, uint64_t now)
 			c->prev_calls = s->irq_calls;
 			c->progress_ns = now;
 		} else if (s->timer_irqs != c->last.timer_irqs || s->irq_calls != c->last.irq_calls ||
-			   s->nr_switches != c->last.nr_switches) {
+			   s->nr_switches != c->last.nr_switches || intr_count(s) != intr_count(&c->last)) {
 			c->progress_ns = now;
 		}
 		/* Any call-function IPI taken since the last sample flushed
 		 * the whole queue (llist_del_all in
 		 * __flush_smp_call_function_queue): what is there now is new,
-		 * even at the same address (a csd is reused per sender). */
-		flushed = s->irq_calls != ~0ULL && c->last.valid && s->irq_calls != c->last.irq_calls;
+		 * even at the same address (a csd is reused per sender).  Only
+		 * x86 counts those IPIs; elsewhere any interrupt taken (powerpc:
+		 * its XIVE/XICS IPIs are irqs in kstat, doorbells in irq_stat)
+		 * may have been one.  Seen in the ppc64le 6.12 guest without
+		 * this: at 5500 membarrier calls/s the same csd was in CPU 1's
+		 * queue at every sample, so the age started before the freeze. */
+		if (s->irq_calls != ~0ULL)
+			flushed = c->last.valid && s->irq_calls != c->last.irq_calls;
+		else
+			flushed = c->last.valid && intr_count(s) != ~0ULL &&
+				  intr_count(s) != intr_count(&c->last);
 		same = s->head && s->oldest == c->oldest && !flushed;
 		if (!same) {
 			if (c->oldest && c->alerted) {
@@ -852,6 +1073,7 @@ static void track(struct watch *w, uint64_t now)
 			}
 		}
 		c->nonempty += s->head != 0;
+		track_msgs(w, cpu, s, now);
 		c->last = *s;
 	}
 }
@@ -876,7 +1098,7 @@ static void status(struct watch *w, uint64_t now, double dt)
 		const struct ipt_sample *s = &w->s.samples[cpu];
 		struct cpu_watch *c = &w->cw[cpu];
 		uint64_t age = c->oldest ? c->last_ns - c->first_ns : 0;
-		double sw = dt > 0 ? (s->nr_switches - c->prev_switches) / dt : 0;
+		double sw = dt > 0 && s->nr_switches != ~0ULL ? (s->nr_switches - c->prev_switches) / dt : 0;
 		double ca = dt > 0 && s->irq_calls != ~0ULL ? (s->irq_calls - c->prev_calls) / dt : 0;
 
 		if (!s->valid || !test_bit64(w->cpus, cpu))
@@ -926,6 +1148,10 @@ static void summary(struct watch *w, uint64_t now)
 		 w->s.calibrated, secs, w->s.runs, w->s.runs ? (double)w->s.run_ns / w->s.runs / 1e3 : 0.0,
 		 sampler_rung_name(w->s.rung), w->alerts[AS_STUCK], w->alerts[AS_RESOLVED],
 		 w->alerts[AS_NEVER]);
+	if (w->s.have_ipi_message)
+		ipt_info("  of which never_demuxed (powerpc IPI messages): %" PRIu64 " alert(s), %" PRIu64
+			 " resolved, %" PRIu64 " never demuxed", w->kalerts[AK_NEVER_DEMUXED][AS_STUCK],
+			 w->kalerts[AK_NEVER_DEMUXED][AS_RESOLVED], w->kalerts[AK_NEVER_DEMUXED][AS_NEVER]);
 	if (w->detail_on && !w->quiet) {
 		ipt_info("tier 2: %" PRIu64 " scans, %" PRIu64 " csds lost to a full table, %" PRIu64
 			 " executions not seen", w->d.scans, detail_table_full(&w->d),
@@ -972,6 +1198,24 @@ static void summary(struct watch *w, uint64_t now)
 			json_ku64(&j, "cpu", c);
 			json_ku64(&j, "samples_pending", w->cw[c].nonempty);
 			json_ku64(&j, "max_pending_age_ms", w->cw[c].max_age_ns / MS);
+			/* The last sample's counters, to check against the
+			 * kernel's own (/proc/interrupts). */
+			{
+				const struct ipt_sample *x = &w->s.samples[c];
+
+				if (x->timer_irqs != ~0ULL)
+					json_ku64(&j, "timer_interrupts", x->timer_irqs);
+				if (x->irq_calls != ~0ULL)
+					json_ku64(&j, "call_function_ipis", x->irq_calls);
+				if (x->irqs_sum != ~0ULL)
+					json_ku64(&j, "interrupts", x->irqs_sum);
+				if (x->nr_switches != ~0ULL)
+					json_ku64(&j, "context_switches", x->nr_switches);
+				if (x->ipi_msgs != ~0ULL) {
+					json_ku64(&j, "samples_message_set", w->cw[c].msg_samples);
+					json_ku64(&j, "max_message_age_ms", w->cw[c].msg_max_age_ns / MS);
+				}
+			}
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
@@ -1004,11 +1248,15 @@ static void summary(struct watch *w, uint64_t now)
 		}
 		json_key(&j, "alerts");
 		json_obj_begin(&j);
-		json_key(&j, "stuck_csd");
-		json_obj_begin(&j);
-		for (int s = 0; s < AS__MAX; s++)
-			json_ku64(&j, state_names[s], w->alerts[s]);
-		json_obj_end(&j);
+		for (int k = 0; k < AK__MAX; k++) {
+			if (k == AK_NEVER_DEMUXED && !w->s.have_ipi_message)
+				continue;
+			json_key(&j, kind_names[k]);
+			json_obj_begin(&j);
+			for (int s = 0; s < AS__MAX; s++)
+				json_ku64(&j, state_names[s], w->kalerts[k][s]);
+			json_obj_end(&j);
+		}
 		json_obj_end(&j);
 		json_obj_end(&j);
 		json_end(&j);
@@ -1020,7 +1268,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: ipitrace watch [--threshold MS] [--rate HZ] [-d SECONDS] [--cpus LIST]\n"
 "                      [--json] [--syslog[=SOCKET]] [--exec CMD] [--metrics [HOST:]PORT]\n"
-"                      [--exit-on-alert] [--plain | --quiet]\n\n"
+"                      [--exit-on-alert] [--plain | --quiet] [--vmlinux FILE]\n\n"
 "Watch every CPU for cross-CPU function calls (CSDs, irq_works, remote\n"
 "wake-ups) that stay queued and unexecuted: the stuck CSD lock, seen while\n"
 "it is still stuck.  Tier 1 hooks nothing per IPI: a BPF program, run\n"
@@ -1030,8 +1278,11 @@ static void usage(FILE *f)
 "the function, the waiting CPU where the kernel's own csd blocks tell, the\n"
 "age and what the target did since.  It repeats (1 s, 2 s, 4 s ... 60 s)\n"
 "while stuck, says RESOLVED after N ms when it clears, and NEVER EXECUTED\n"
-"at exit if it never did.  `ipitrace probe` shows which tier 1 rung this\n"
-"kernel gets (ksym or btf) and why.\n\n"
+"at exit if it never did.  On powerpc the muxed-IPI message bytes\n"
+"(ipi_message) are watched too: one that stays set past --threshold while\n"
+"its CPU takes no interrupt gives a never_demuxed alert naming the message\n"
+"(CALL_FUNCTION, RESCHEDULE, TICK_BROADCAST, NMI_IPI).  `ipitrace probe`\n"
+"shows which tier 1 rung this kernel gets (ksym, btf or addr) and why.\n\n"
 "  -t, --threshold MS    age that makes an entry stuck (default 1000; the\n"
 "                        kernel's own CSD debug check uses 5000)\n"
 "  -r, --rate HZ         samples per second (default 100; 1..10000)\n"
@@ -1062,6 +1313,10 @@ static void usage(FILE *f)
 "                        CPU) keeps its kernel stack, so the alert names the\n"
 "                        waiting task and the callsite.  Nothing is attached\n"
 "                        while nothing is pending.\n"
+"      --vmlinux FILE    kernel image whose symbol table gives the per-CPU\n"
+"                        variables' addresses where kallsyms lacks them (no\n"
+"                        KALLSYMS_ALL and no BTF: the addr rung); default\n"
+"                        /boot/vmlinux-RELEASE, or IPITRACE_VMLINUX\n"
 "  -v, --verbose         libbpf's messages\n\n"
 "Human alert lines go to stderr.  On a terminal stdout shows a live screen\n"
 "(per CPU: pending entries, age, progress); otherwise a status line per\n"
@@ -1092,6 +1347,7 @@ int cmd_watch(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "detail", no_argument, NULL, 'D' },
 		{ "no-stacks", no_argument, NULL, 'K' },
+		{ "vmlinux", required_argument, NULL, 'L' },
 		{ "fault-stuck", required_argument, NULL, 'F' },
 		{ "fault-drop-exec", required_argument, NULL, 'X' },
 		{ "fault-waiter", required_argument, NULL, 'W' },
@@ -1163,6 +1419,7 @@ int cmd_watch(int argc, char **argv)
 			w.fault_waiter = (int)cpu;
 			break;
 		}
+		case 'L': ipt_vmlinux = optarg; break;
 		case 'X':
 			fault_drop = strtol(optarg, &end, 10);
 			if (end == optarg || *end || fault_drop < 0 || fault_drop >= IPT_DETAIL_MAX_CPUS) {
@@ -1360,6 +1617,12 @@ int cmd_watch(int argc, char **argv)
 					   &c->last);
 				emit(&w, &a);
 			}
+			for (unsigned k = 0; k < NMSG; k++)
+				if (c->msg[k].on && c->msg[k].alerted) {
+					msg_alert_fill(&w, &a, AS_NEVER, cpu, k,
+						       c->msg[k].last_ns - c->msg[k].first_ns, &c->last);
+					emit(&w, &a);
+				}
 		}
 		for (unsigned k = 0; k < w.ndanoms; k++)
 			detail_alert(&w, AS_NEVER, &w.danoms[k], now);

@@ -20,10 +20,17 @@ struct ipt_sample {
 	__u64 info;		/* its argument */
 	__u64 nr_switches;	/* rq->nr_switches: progress */
 	__u64 irq_calls;	/* x86 irq_stat.irq_call_count, ~0 if none */
-	__u64 timer_irqs;	/* x86 irq_stat.apic_timer_irqs, ~0 if none */
+	__u64 timer_irqs;	/* x86 irq_stat.apic_timer_irqs, powerpc
+				 * irq_stat.timer_irqs_event; ~0 if none */
 	__u64 cfd_csd;		/* this CPU's cfd_data.csd (a per-CPU pointer) */
 	__u64 csd_data;		/* address of this CPU's csd_data */
-	__u64 base;		/* this CPU's per-CPU base */
+	__u64 base;		/* this CPU's per-CPU offset (__per_cpu_offset[cpu]) */
+	__u64 irqs_sum;		/* kstat.irqs_sum: interrupts handled through the
+				 * generic irq layer (powerpc's XIVE/XICS IPIs
+				 * among them), ~0 if unknown */
+	__u64 ipi_msgs;		/* powerpc: the ipi_message word as it lies in
+				 * memory (byte k = message k), ~0 if unknown */
+	__u64 doorbells;	/* powerpc irq_stat.doorbell_irqs, ~0 if none */
 	__u32 flags;		/* oldest entry's CSD flags (type in bits 4-5) */
 	__u32 depth;		/* entries in the queue (capped) */
 	__u32 pid;		/* wake-up entry: the task */

@@ -53,3 +53,29 @@ expect_json "$R" '(.recording.plan | test("sends verifiable by a receive hook:[^
 expect_json "$R" '.recording.plan | test("sends verifiable by a receive hook:[^\\n]*CALL_FUNCTION")' \
 	"CALL_FUNCTION verifiable by its handler"
 jq -c '{handlers: true, sent: .ipi.sent, matched: .ipi.matched, unverifiable: .ipi.unverifiable}' "$R"
+
+# watch tier 1 on the addr rung: neither BTF nor KALLSYMS_ALL here, so the
+# per-CPU variables come from the image's symbol table and the field
+# offsets from the embedded minimal BTF.
+P=$T/out/probe.json
+expect_json "$P" '.watch_tier1.rung == "addr"' "tier 1 on the addr rung"
+expect_json "$P" '.watch_tier1.addresses_from | test("^/boot/vmlinux-.* symbol table")' \
+	"tier 1 addresses from the kernel image's symbol table"
+expect_json "$P" '.watch_tier1.why_not_ksym | test("no kernel BTF")' "ksym refused: no BTF"
+expect_json "$P" '.watch_tier1.context_switches == false and .watch_tier1.kstat == true and .watch_tier1.cfd_data == true'
+jq -c 'select(.event == "summary")' "$T/out/watch.jsonl" >"$T/ws.json"
+expect_json "$T/ws.json" '.rung == "addr"' "watch ran on the addr rung"
+# Without the image: no rung, and watch says so; --vmlinux and
+# IPITRACE_VMLINUX name the moved image.
+P=$T/out/probe-noword.json
+expect_json "$P" '.watch_tier1.rung == "none"' "no tier 1 rung without the image"
+expect_json "$P" '.watch_tier1.why_not_addr | test("neither /proc/kallsyms .* nor a kernel image")' \
+	"the addr rung says why"
+grep -q "watch-noword exit 3" "$T/out/guest.log" || fail "watch without any rung did not exit 3"
+grep -q "no tier 1 rung works here: ksym: no kernel BTF.*addr: call_single_queue, __per_cpu_offset are in neither" \
+	"$T/out/watch-noword.err" || fail "watch without any rung does not say why: $(cat "$T/out/watch-noword.err")"
+expect_json "$T/out/probe-vmlinux.json" '.watch_tier1.rung == "addr" and (.watch_tier1.addresses_from | startswith("/tmp/image"))' \
+	"--vmlinux names the image"
+grep -q "watch-env exit 0" "$T/out/guest.log" || fail "watch with IPITRACE_VMLINUX failed: $(cat "$T/out/watch-env.err")"
+jq -e -s '.[] | select(.event == "summary") | .rung == "addr" and .cpus_watched == 4' "$T/out/watch-env.jsonl" >/dev/null ||
+	fail "IPITRACE_VMLINUX: not the addr rung"

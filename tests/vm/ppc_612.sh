@@ -25,3 +25,8 @@ expect_json "$P" '.demux_message_word | test("kallsyms")' "ipi_message found thr
 ppc_common_checks
 expect_json "$R" '.recording.plan | test("SEND +tp_btf +ipi:ipi_send_cpu")' "the recording's plan names ipi:*"
 expect_json "$R" '.csd.queued > 0 and .csd.stuck == 0' "csd:* traced, nothing stuck"
+
+# watch tier 1: the typed-ksym rung (KALLSYMS_ALL), ipi_message included.
+expect_json "$P" '.watch_tier1.rung == "ksym" and .watch_tier1.context_switches == true' "tier 1 on the ksym rung"
+expect_json "$T/out/probe-vmlinux.json" '.watch_tier1.rung == "ksym"' "--vmlinux does not displace the ksym rung"
+grep -q "watch-noword exit 0" "$T/out/guest.log" || fail "watch without the image failed on 6.12"
