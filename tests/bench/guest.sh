@@ -6,6 +6,9 @@
 #   GB_WORKLOADS ipistorm modes (membarrier wakeup tlb)
 #   GB_TRACERS   names from tracer_cmd below, e.g. "record-fentry record-kprobe watch"
 #   GB_STATS     1: a kernel.bpf_stats_enabled run per BPF tracer
+#   GB_BUDGET    seconds the rounds may take (0: no limit): no pair is
+#                started that would end past it, so the guest always gets
+#                to hand its results back before the host's qemu timeout
 # and reads back from /out:
 #   rows      tracer workload pair A_rate B_rate A_ipis B_ipis B_ops consumer_ticks A_secs B_secs
 #             (the host bench's row format: tests/bench/run.sh)
@@ -148,8 +151,15 @@ ipitrace probe >/out/probe.txt 2>&1; echo "probe exit $?"
 T0=$(date +%s)
 # A tracer that failed to start is not tried again; its reason is kept.
 failed() { grep -q "^$1 " /out/failed; }
-pair=1
+pair=1 last=0
 while [ $pair -le "$GB_PAIRS" ]; do
+	el=$(($(date +%s) - T0))
+	if [ "${GB_BUDGET:-0}" -gt 0 ] && [ $((el + el - last)) -gt "$GB_BUDGET" ]; then
+		echo "pair $pair/$GB_PAIRS: not started: the last pair took $((el - last)) s, the budget of $GB_BUDGET s is $el s spent"
+		echo "budget=$GB_BUDGET s: stopped after $((pair - 1)) of $GB_PAIRS pairs" >>/out/env
+		break
+	fi
+	last=$el
 	printf 'pair %d/%d:' $pair "$GB_PAIRS"
 	for t in $GB_TRACERS; do
 		failed $t && continue
