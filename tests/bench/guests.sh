@@ -42,6 +42,9 @@ BOOT=1
 if [ "${1:-}" = --tables ]; then BOOT=0; shift; fi
 OUT=${1:?usage: tests/bench/guests.sh [--tables] OUT.md [RESULTS-DIR]}
 RES=${2:-$BUILD/bench/guests}
+# A temporary directory of its own (tests/lib.sh removes it at exit): never
+# the caller's TEST_TMP.
+unset TEST_TMP
 # shellcheck source=../lib.sh
 . "$TESTLIB"
 # shellcheck source=../vm/harness.inc
