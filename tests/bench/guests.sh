@@ -231,6 +231,11 @@ md=$T/guests.md
 				"$(awk -v i="$ui" 'BEGIN { if (i == "-") print "-"; else printf "%.0f", i }')" "$ipo" "${ON[$w]}"
 		done
 		echo
+		echo "Consumer CPU: the tracer's utime+stime over its traced rounds, median, in % of one vCPU."
+		echo "The kernel charges it in whole ticks to whatever runs when the tick comes, and an"
+		echo "emulated vCPU that runs only when the tracer has work is charged nearly every tick:"
+		echo "read it as an upper bound."
+		echo
 		echo "| tracer | rung | workload | IPIs/s ratio | range | ops/s ratio | range | pairs | IPIs per op traced | consumer CPU, % of a vCPU |"
 		echo "|---|---|---|---|---|---|---|---|---|---|"
 		for t in $(tracers_of "$g"); do
