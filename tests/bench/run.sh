@@ -7,7 +7,7 @@
 #                                        writes build/bench/PERFORMANCE.quick.md
 #   BENCH_GUESTS=0 tests/bench/run.sh    the host only (no qemu guests; the
 #                                        default with BENCH_QUICK=1)
-#   BENCH_GUESTS=only tests/bench/run.sh the qemu guests only (5 to 6 min, no
+#   BENCH_GUESTS=only tests/bench/run.sh the qemu guests only (4 to 5 min, no
 #                                        root needed); writes
 #                                        build/bench/PERFORMANCE.guests.md
 #
