@@ -13,7 +13,10 @@
 # table on stdout, and keeps each guest's raw results (rows, cost, env,
 # probe, guest log) in RESULTS-DIR (default build/bench/guests/).
 # Settings (environment):
-#   BENCH_GUEST_LIST   guests, "x86-6.1 ppc-6.1" (tests/vm/harness.inc names)
+#   BENCH_GUEST_LIST   guests, "x86-6.1 ppc-6.1" (tests/vm/harness.inc names;
+#                      x86-6.12 would add watch --detail and the tracepoint
+#                      rungs, but its one try here ended in a kernel panic
+#                      in __kmalloc under TCG, 42 s into the rounds)
 #   BENCH_GUEST_SECONDS  seconds per round (1)
 #   BENCH_GUEST_PAIRS    A/B pairs per tracer (5)
 #   BENCH_GUEST_WORKLOADS  ipistorm modes ("membarrier wakeup"; tlb can be
@@ -113,7 +116,8 @@ run_guest() {
 	if [ $rc != 0 ]; then
 		# the harness's verdict, and the guest kernel's first lockup report
 		{ grep -h 'FAIL\|did not\|exited' "$dir/vm.log" | tail -1 | sed 's/^FAIL: //; s/; console above//'
-		  grep -m1 -o 'soft lockup - .*' "$dir/vm.log" | sed 's/^/the guest kernel reported: /'
+		  grep -m1 -o 'soft lockup - .*\|Kernel panic - .*' "$dir/vm.log" | sed 's/^/the guest kernel reported: /'
+		  grep -m1 -o 'RIP: 0010:.*' "$dir/vm.log" | sed 's/^/at /'
 		} | paste -sd';' | sed 's/;/; /g' >"$dir/guest-failed"
 		[ -s "$dir/guest-failed" ] || echo "the guest run failed (exit $rc; $dir/vm.log)" >"$dir/guest-failed"
 	fi
