@@ -101,11 +101,16 @@ sanitize: $(SAN_UNIT) $(FUZZ)
 # Benchmarks (not part of make test): prints a table, writes docs/PERFORMANCE.md.
 # tests/bench/run.sh: overhead (ratios to untraced, alternating rounds, beside
 # bpftrace, perf and the empty-program floor), BPF ns per event, event loss;
-# then the correlator.  BENCH_QUICK=1: about a minute, for development.
+# then the correlator; then the same rounds in the qemu guests (emulated:
+# the static x86-64 and ppc64le builds).  BENCH_QUICK=1: about a minute, for
+# development; BENCH_GUESTS=0: no guests; BENCH_GUESTS=only: only the guests.
 BENCH_BINS := $(BUILD)/tests/bench-floor $(BUILD)/bench/floor.bpf.o \
               $(BUILD)/bench/ring-shared.bpf.o $(BUILD)/bench/ring-percpu.bpf.o
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+ifneq ($(BENCH_GUESTS),0)
+	$(Q)$(MAKE) --no-print-directory ARCH=ppc64le BUILD=$(BUILD)/ppc64le all
+endif
 	$(Q)tests/bench/run.sh
 
 $(BUILD)/bench/floor.bpf.o: tests/bench/floor.bpf.c $(VMLINUX_H)

@@ -5,6 +5,11 @@
 #   tests/bench/run.sh [OUTPUT.md]       (root: it loads BPF programs)
 #   BENCH_QUICK=1 tests/bench/run.sh     about a minute, for development;
 #                                        writes build/bench/PERFORMANCE.quick.md
+#   BENCH_GUESTS=0 tests/bench/run.sh    the host only (no qemu guests; the
+#                                        default with BENCH_QUICK=1)
+#   BENCH_GUESTS=only tests/bench/run.sh the qemu guests only (4 to 5 min, no
+#                                        root needed); writes
+#                                        build/bench/PERFORMANCE.guests.md
 #
 # 1. Overhead: ipistorm's membarrier ping-pong, TLB-shootdown storm and
 #    cross-CPU wake-up ping-pong, ops/s untraced (A) and with one tracer
@@ -26,7 +31,14 @@
 # 3. Event loss: `ipitrace record` at its default ring size under the fastest
 #    IPI loads this machine makes; lost.ring_full from `report --json`.
 # 4. The offline correlator (tests/bench/correlator.sh).
-# Then the cost model per tracer (membarrier) and tests/bench/notes.md.
+# 5. Emulated: the overhead rounds (1 s, 5 pairs) and the BPF cost inside the
+#    qemu guests of tests/vm (Debian 12 x86-64: record on fentry and on
+#    kprobes, watch; Debian 12 ppc64le: record on kprobes, watch), for the
+#    rungs this host does not have (tests/bench/guests.sh, run in the guest:
+#    tests/bench/guest.sh).  Needs build/static and build/ppc64le/static
+#    (make bench builds both).  BENCH_GUESTS=0 skips it.
+# Then the cost model per tracer (membarrier), and last tests/bench/notes.md
+# (written by hand: "What the numbers say").
 set -eu
 cd "$(dirname "$0")/../.."
 BENCH=tests/bench
@@ -43,6 +55,24 @@ case ${1:-} in
 esac
 
 B=${BUILD:-build}
+# The qemu guests (section 5): on by default, off in quick runs.
+GUESTS=${BENCH_GUESTS:-$([ "${BENCH_QUICK:-0}" = 1 ] && echo 0 || echo 1)}
+case $GUESTS in
+0|1) ;;
+only)
+	# Iterating on the guest part: no host rounds, no root, nothing of the
+	# host's tables touched.
+	OUT=${1:-$B/bench/PERFORMANCE.guests.md}
+	mkdir -p "$(dirname "$OUT")"
+	tests/bench/guests.sh "$OUT.tmp" "$B/bench/guests" || exit 1
+	mv "$OUT.tmp" "$OUT"
+	grep '^|\|^###' "$OUT"
+	echo "wrote $OUT"
+	exit 0 ;;
+*)
+	echo "run.sh: BENCH_GUESTS=$GUESTS: want 0, 1 or only" >&2
+	exit 2 ;;
+esac
 IPITRACE=$B/ipitrace
 STORM=$B/tests/ipistorm
 FLOOR=$B/tests/bench-floor
@@ -265,6 +295,15 @@ done
 # --- 4. the correlator (its own script, its own section)
 $BENCH/correlator.sh "$TMP/correlator.md" >"$TMP/correlator.txt"
 
+# --- 5. the same rounds in the qemu guests (emulated; their own section)
+if [ "$GUESTS" = 1 ]; then
+	$BENCH/guests.sh "$TMP/guests.md" "$B/bench/guests" >"$TMP/guests.txt" 2>&1 ||
+		{ echo "## Emulated: the same rounds inside qemu guests (qemu TCG)"; echo
+		  echo "Not measured: tests/bench/guests.sh failed: $(tail -1 "$TMP/guests.txt")"; } >"$TMP/guests.md"
+	cat "$TMP/guests.txt"
+	grep '^|\|^###' "$TMP/guests.md" || true
+fi
+
 # --- tables
 # ovr WORKLOAD TRACER: "median min max n" of B/A, ops/s
 ovr() { stats $(awk -v w="$1" -v t="$2" '$1 == t && $2 == w && $4 > 0 { print $5 / $4 }' "$ROWS"); }
@@ -426,8 +465,14 @@ md=$TMP/perf.md
 		echo "| $t | $(awk -v r="$r" 'BEGIN { printf "%.3f", r }') | $x | $f | $b | $c | $rest |"
 	done
 	echo
-	if [ -f $BENCH/notes.md ]; then cat $BENCH/notes.md; echo; fi
 	sed -n '/^## Offline correlator/,$p' "$TMP/correlator.md"
+	if [ "$GUESTS" = 1 ]; then
+		echo
+		cat "$TMP/guests.md"
+	fi
+	# The hand-written reading of the numbers, once, after every measured
+	# section (notes.md starts with its own "## What the numbers say").
+	if [ -f $BENCH/notes.md ]; then echo; cat $BENCH/notes.md; fi
 } >"$md"
 
 # --- the terminal table
