@@ -12,11 +12,13 @@ typedef int (*ring_cb)(void *ctx, const struct ipt_event *e);
 struct ring;
 
 /* One ring per CPU (fds[cpu], n of them), merged into timestamp order:
- * the callback sees events in order within each consume round. */
+ * a round hands over the events stamped before it began (less 2 ms), in
+ * order, and keeps newer ones for the next; ring_drain() hands over all. */
 struct ring *ring_open(const int *fds, unsigned n, ring_cb cb, void *ctx);
 /* Wait up to timeout_ms for data and consume it: events handled or -errno. */
 int ring_poll(struct ring *r, int timeout_ms);
-/* Consume whatever is there without waiting. */
+/* Consume whatever is there without waiting, and hand over everything
+ * (the last call, after the BPF programs are detached). */
 int ring_drain(struct ring *r);
 void ring_close(struct ring *r);
 
