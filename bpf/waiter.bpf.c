@@ -9,7 +9,7 @@
  * responsive CPUs: a software cpu-clock perf event per CPU, with this
  * program as its overflow handler.  Each tick it keeps the interrupted
  * context's kernel stack, task and kernel stack base (an on-stack csd lies
- * inside its waiter's stack).  Nothing here patches kernel text: tracepoints,
+ * inside its waiter's stack; the base needs kernel BTF, the rest does not).  Nothing here patches kernel text: tracepoints,
  * fentry and kprobes would (a static key or an int3, then a cross-call to
  * every CPU to sync), and that cross-call would itself wait for the stuck
  * CPU.  A perf event is installed by a cross-call to its own CPU only, which
@@ -17,7 +17,6 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "ipitrace/waiter.h"
 
@@ -30,6 +29,11 @@ struct ipt_waiter_cpu wcpu[IPT_WAITER_MAX_CPUS];
 const volatile __u64 smp_lo[IPT_WAITER_RANGES] = {};
 const volatile __u64 smp_hi[IPT_WAITER_RANGES] = {};
 const volatile __u32 nsmp = 0;
+/* Offset of task_struct.stack, from the running kernel's BTF by
+ * user/waiter.c; 0 without BTF (then no stack base: no on-stack csd can
+ * be matched to its waiter, the rest works).  Read with a probe, not
+ * CO-RE, so that the object loads on kernels without BTF. */
+const volatile __u32 task_stack_off = 0;
 
 static __always_inline int in_smp(__u64 ip)
 {
@@ -58,8 +62,12 @@ int waiter_tick(struct bpf_perf_event_data *ctx)
 	s = &wc->slot[seq & (IPT_WAITER_SLOTS - 1)];
 	n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), 0);
 	s->nr = n > 0 ? n / sizeof(__u64) : 0;
-	t = (struct task_struct *)bpf_get_current_task();
-	s->stack_base = (__u64)BPF_CORE_READ(t, stack);
+	s->stack_base = 0;
+	if (task_stack_off) {
+		t = (struct task_struct *)bpf_get_current_task();
+		bpf_probe_read_kernel(&s->stack_base, sizeof(s->stack_base),
+				      (char *)t + task_stack_off);
+	}
 	s->pid = (__u32)bpf_get_current_pid_tgid();
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	s->ts = bpf_ktime_get_ns();

@@ -26,21 +26,57 @@ static const char *const smp_names[] = {
 	"on_each_cpu_cond_mask", "csd_lock_wait",
 };
 
+/* Byte offset of member name in struct type id, looking into anonymous
+ * struct and union members (randomized_struct_fields_start is one when
+ * the layout is randomized); 0 if not found (no member of interest is at
+ * offset 0). */
+static uint32_t member_off(const struct btf *btf, uint32_t id, const char *name, int depth)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m;
+
+	if (!t || depth > 4 || !(btf_is_struct(t) || btf_is_union(t)))
+		return 0;
+	m = btf_members(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		uint32_t bit = btf_member_bit_offset(t, i), sub;
+
+		if (mn && !strcmp(mn, name))
+			return bit / 8;
+		if ((!mn || !*mn) &&
+		    (sub = member_off(btf, btf__resolve_type(btf, m->type), name, depth + 1)))
+			return bit / 8 + sub;
+	}
+	return 0;
+}
+
 int waiters_open(struct waiters *w, unsigned ncpus, const struct ksyms *ks)
 {
 	struct waiter_bpf *sk;
 	struct btf *btf;
+	uint32_t stack_off = 0;
 
 	memset(w, 0, sizeof(*w));
 	w->ncpus = ncpus > IPT_WAITER_MAX_CPUS ? IPT_WAITER_MAX_CPUS : ncpus;
-	/* task_struct.stack needs the running kernel's layout. */
+	/* task_struct.stack (where an on-stack csd's waiter is found) needs
+	 * the running kernel's layout; without BTF the rest still works. */
 	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		snprintf(w->why, sizeof(w->why), "needs kernel BTF (/sys/kernel/btf/vmlinux)");
-		return -1;
+	if (btf) {
+		int id = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
+
+		if (id > 0)
+			stack_off = member_off(btf, (uint32_t)id, "stack", 0);
+		btf__free(btf);
 	}
-	btf__free(btf);
+	w->on_stack = stack_off != 0;
+	if (!w->on_stack)
+		snprintf(w->on_stack_why, sizeof(w->on_stack_why),
+			 "the waiter of an on-stack csd is found by its kernel stack, whose place in "
+			 "task_struct needs kernel BTF (/sys/kernel/btf/vmlinux)");
 	sk = waiter_bpf__open();
+	if (sk)
+		sk->rodata->task_stack_off = stack_off;
 	if (sk && ks) {
 		unsigned n = 0;
 

@@ -18,6 +18,8 @@
 struct waiters {
 	int ok;				/* loaded: arming possible */
 	char why[256];			/* why not, when !ok */
+	int on_stack;			/* on-stack csds' waiters can be found */
+	char on_stack_why[160];		/* why not, when !on_stack */
 	void *skel;			/* struct waiter_bpf */
 	unsigned ncpus;
 	int *pfd;			/* perf event fd per CPU, -1: not armed */

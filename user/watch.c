@@ -876,7 +876,7 @@ static void waiter_arm_for(struct watch *w, unsigned target, uint64_t now)
 	int waiter = waiter_of(w, target, c->oldest, &via);
 
 	c->arming_done = 1;
-	if (!w->wt.ok || (waiter < 0 && strcmp(type, "csd_sync")))
+	if (!w->wt.ok || (waiter < 0 && (strcmp(type, "csd_sync") || !w->wt.on_stack)))
 		return;
 	for (unsigned k = 0; k < w->s.ncpus && k < IPT_WAITER_MAX_CPUS; k++) {
 		if (k == target || (waiter >= 0 && k != (unsigned)waiter) || !w->s.samples[k].valid)
@@ -1186,6 +1186,7 @@ static void summary(struct watch *w, uint64_t now)
 		json_kbool(&j, "available", w->wt.ok);
 		json_key(&j, "why_not");
 		w->wt.ok ? json_null(&j) : json_str(&j, w->wt.why);
+		json_kbool(&j, "on_stack_csds", w->wt.ok && w->wt.on_stack);
 		json_ku64(&j, "cpus_armed", w->wt.armed_total);
 		json_ku64(&j, "arm_errors", w->wt.arm_errors);
 		json_obj_end(&j);
@@ -1543,6 +1544,8 @@ int cmd_watch(int argc, char **argv)
 		if (!w.wt.ok)
 			ipt_info("waiter stacks: %s: alerts name the waiting CPU only where the kernel's "
 				 "csd blocks tell, and no callsite without --detail", w.wt.why);
+		else if (!w.wt.on_stack)
+			ipt_info("waiter stacks: %s: an on-stack csd's alert names no waiter", w.wt.on_stack_why);
 	}
 
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */

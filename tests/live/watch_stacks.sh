@@ -22,7 +22,7 @@ jq -c 'select(.event == "summary") | .waiter_stacks' "$T/w.jsonl" "$T/n.jsonl"
 
 expect_json_s() { jq -e -s "$2" "$1" >/dev/null || fail "$3: $(jq -c -s "$2" "$1" 2>&1 | head -c 300)"; }
 expect_json_s "$T/w.jsonl" '.[] | select(.event == "summary") | .waiter_stacks |
-	.available and .cpus_armed == 1 and .arm_errors == 0' "one CPU armed (the waiter), no error"
+	.available and .on_stack_csds and .cpus_armed == 1 and .arm_errors == 0' "one CPU armed (the waiter), no error"
 # The first alert or, if no sample named the waiter by then, the repeat.
 expect_json_s "$T/w.jsonl" '[.[] | select(.event == "alert" and .state != "resolved")] | map(select(.waiter_pid)) | .[0] |
 	.waiter_cpu == 0 and .waiter_comm == "ipistorm" and (.callsite | startswith("membarrier")) and
