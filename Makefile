@@ -58,6 +58,9 @@ endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
               -Iinclude -Ibpf -I$(dir $(VMLINUX_H)) -MMD -MP
 
+# cmpxchg (tier 2's slots) needs BPF ISA v3 (kernels 5.12+; --detail needs 6.5+).
+$(BUILD)/bpf/detail.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))

@@ -7,6 +7,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -63,6 +64,19 @@ int detail_open(struct detail *d, unsigned ncpus, uint64_t threshold_ns, int fau
 	 * can have queued (one cfd csd per target per sender, one csd_data,
 	 * plus on-stack ones); a full table is counted, never silent. */
 	bpf_map__set_max_entries(sk->maps.pending, 256 * ncpus);
+	/* The direct-mapped slots: a power of two, at least 64 per CPU, so
+	 * that a csd rarely finds its slot taken (then it goes to pending). */
+	{
+		unsigned bits = 10;
+
+		while ((1u << bits) < 64 * ncpus)
+			bits++;
+		sk->rodata->slot_bits = bits;
+		/* Test only: the overflow hash for every csd. */
+		sk->rodata->no_slots = getenv("IPITRACE_DETAIL_NO_SLOTS") &&
+				       !strcmp(getenv("IPITRACE_DETAIL_NO_SLOTS"), "1");
+		bpf_map__set_max_entries(sk->maps.slots, 1u << bits);
+	}
 	bpf_map__set_max_entries(sk->maps.queued, ncpus * ncpus);
 	bpf_map__set_max_entries(sk->maps.lat_sum, ncpus * ncpus);
 	bpf_map__set_max_entries(sk->maps.hist, ncpus * ncpus * IPT_DETAIL_BUCKETS);

@@ -43,6 +43,21 @@ jq -e '.detail.requeued_unseen as $u | [.detail.pairs[] | select(.src == 0 and .
 	.p50_ns > 0 and .p99_ns >= .p50_ns' <<<"$S" >/dev/null ||
 	fail "CPU 0 -> 1: csds not all seen queued and executed, or no latency: $S"
 
+# The same through the overflow hash alone (test-only
+# IPITRACE_DETAIL_NO_SLOTS=1): the path a csd takes when its direct-mapped
+# slot holds another csd.
+storm -d 2.5 membarrier
+IPITRACE_DETAIL_NO_SLOTS=1 "$IPITRACE" watch --detail --json -q -d 2 --threshold 500 \
+	>"$T/hash.jsonl" 2>"$T/hash.err" || fail "watch --detail (hash only) failed: $(cat "$T/hash.err")"
+storm_wait
+S=$(jq -c 'select(.event == "summary")' "$T/hash.jsonl")
+echo "hash only: $(jq -c .detail <<<"$S")"
+[ "$(jq -s '[.[] | select(.event == "alert")] | length' "$T/hash.jsonl")" = 0 ] ||
+	fail "alerts under healthy load, hash only: $(grep '"alert"' "$T/hash.jsonl" | head -3)"
+jq -e '.detail.table_full == 0 and (.detail.requeued_unseen as $u | [.detail.pairs[] | select(.src == 0 and .dst == 1)][0] |
+	.queued > 1000 and (.queued - .executed) <= 2 + $u)' <<<"$S" >/dev/null ||
+	fail "hash only: CPU 0 -> 1 csds not all seen queued and executed: $S"
+
 threshold=400
 storm -d 3.5 membarrier
 "$IPITRACE" watch --detail --fault-drop-exec 1 --json -q -d 3 --threshold $threshold \
@@ -61,4 +76,12 @@ jq -e -s '[.[] | select(.event == "alert" and .tier == "detail" and .state == "n
 	"$T/fault.jsonl" >/dev/null || fail "the dropped request is not listed as never executed"
 [ "$(jq -s '[.[] | select(.event == "alert" and .target_cpu != 1)] | length' "$T/fault.jsonl")" = 0 ] ||
 	fail "alerts for other CPUs under the fault"
+
+# And the stuck csd found in the overflow hash.
+storm -d 2.5 membarrier
+IPITRACE_DETAIL_NO_SLOTS=1 "$IPITRACE" watch --detail --fault-drop-exec 1 --json -q -d 2 --threshold $threshold \
+	>"$T/hfault.jsonl" 2>"$T/hfault.err" || fail "watch --detail --fault-drop-exec (hash only) failed: $(cat "$T/hfault.err")"
+storm_wait
+jq -e -s '[.[] | select(.event == "alert" and .tier == "detail" and .state == "stuck" and .target_cpu == 1 and .waiter_cpu == 0)] | length >= 1' \
+	"$T/hfault.jsonl" >/dev/null || fail "hash only: no tier 2 stuck alert for CPU 1: $(grep '"alert"' "$T/hfault.jsonl" | head -2)"
 exit 0
