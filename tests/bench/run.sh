@@ -148,6 +148,7 @@ declare -A DESC=(
 	[floor-bpftrace]="floor: bpftrace with empty actions on the 13 tracepoints (tests/bench/ipi-empty.bt)"
 	[ring-shared]="the floor's 14 programs each streaming a 48-byte record into one shared ring (tests/bench/ring.bpf.c)"
 	[ring-percpu]="the same into one ring per CPU"
+	[detail-hash]="\`watch -q --detail\` with every csd through the hash map (IPITRACE_DETAIL_NO_SLOTS=1), as tier 2 kept them before its array slots"
 )
 
 # tracer_start NAME: start it in the background (TPID) and wait until it
@@ -156,18 +157,18 @@ declare -A DESC=(
 # floor's "attached" line has shown.  1 if it failed (reason in FAILED).
 declare -A FAILED=()
 tracer_start() {
-	local marker="" prev=-1 same=0 n i
+	local marker="" prev=-1 same=0 n i name=$1
 	case $1 in
 	record) set -- "$IPITRACE" record -q -o "$TMP/rec.ipit" ;;
 	watch) set -- "$IPITRACE" watch -q ;;
 	watch-detail) set -- "$IPITRACE" watch -q --detail ;;
+	detail-hash) set -- env IPITRACE_DETAIL_NO_SLOTS=1 "$IPITRACE" watch -q --detail ;;
 	bpftrace) set -- bpftrace $BENCH/ipi-count.bt; marker=ready ;;
 	floor-bpftrace) set -- bpftrace $BENCH/ipi-empty.bt; marker=ready ;;
 	perf) set -- perf record -a -B -o "$TMP/perf.data" -e "$PERF_EVENTS" ;;
 	floor-rawtp) set -- "$FLOOR" "$FLOOR_OBJ"; marker=attached ;;
 	ring-shared|ring-percpu) set -- "$FLOOR" "$B/bench/$1.bpf.o"; marker=attached ;;
 	esac
-	local name=$1
 	"$@" >"$TMP/tracer.out" 2>"$TMP/tracer.err" </dev/null &
 	TPID=$!
 	for i in $(seq 300); do
@@ -259,9 +260,10 @@ sysctl -qw kernel.bpf_stats_enabled=1
 # progs: tracer prog_name run_cnt run_time_ns ; cost: tracer ipis runs ns
 PROGS=$TMP/progs COST=$TMP/cost
 : >"$PROGS"; : >"$COST"
-for t in record watch watch-detail bpftrace floor-rawtp floor-bpftrace ring-shared ring-percpu; do
+for t in record watch watch-detail detail-hash bpftrace floor-rawtp floor-bpftrace ring-shared ring-percpu; do
 	case $t in
 	ring-*) [ -f "$B/bench/$t.bpf.o" ] || continue ;;
+	detail-hash) avail watch-detail && [ -z "${FAILED[watch-detail]:-}" ] || continue ;;
 	*) avail "$t" && [ -z "${FAILED[$t]:-}" ] || continue ;;
 	esac
 	tracer_start "$t" || continue
@@ -398,6 +400,7 @@ md=$TMP/perf.md
 	echo "tracepoints the trace record too) is the floor, in the overhead table."
 	echo "Two more loaders isolate what streaming costs (BPF cost only, not in the rounds above):"
 	echo "**ring-shared**: ${DESC[ring-shared]}, as ipitrace record does; **ring-percpu**: ${DESC[ring-percpu]}."
+	echo "And **detail-hash**: ${DESC[detail-hash]}, to price the slots beside it in the same run."
 	echo
 	echo "| tracer | program | runs | ns per run |"
 	echo "|---|---|---|---|"
