@@ -6,13 +6,27 @@
 #include "kimage.h"
 #include "sampler.h"
 #include "util.h"
+#include "waiter.h"
 
 #include <getopt.h>
 #include <stdio.h>
 
+struct tier1 {
+	struct sampler *smp;
+	int on_stack;		/* an on-stack csd's waiter can be found */
+};
+
 static void tier1_json(struct json *j, void *arg)
 {
-	sampler_json(arg, j);
+	struct tier1 *t = arg;
+
+	sampler_json(t->smp, j);
+	json_key(j, "watch_waiter_stacks");
+	json_obj_begin(j);
+	json_kbool(j, "on_stack_csds", t->on_stack);
+	json_key(j, "why_not_on_stack_csds");
+	t->on_stack ? json_null(j) : json_str(j, WAITER_ON_STACK_WHY_NOT);
+	json_obj_end(j);
 }
 
 int cmd_probe(int argc, char **argv)
@@ -79,17 +93,21 @@ int cmd_probe(int argc, char **argv)
 		ret = plan_calibrate(&plan, err, sizeof(err));
 	/* watch's tier 1: which way to the per-CPU state works here. */
 	sampler_open(&smp, serr, sizeof(serr));
+	struct tier1 t1 = { &smp, waiter_task_stack_off() != 0 };
 	if (as_json) {
 		struct json j;
 
 		plan.json_extra = tier1_json;
-		plan.json_extra_arg = &smp;
+		plan.json_extra_arg = &t1;
 		json_init(&j, stdout, 1);
 		plan_json(&plan, &j);
 		json_end(&j);
 	} else {
 		plan_print(&plan, stdout);
 		sampler_print(&smp, stdout);
+		printf("  waiter stacks: the waiting CPU's kernel stack, sampled at half the threshold, names "
+		       "the task and callsite; an on-stack csd's waiter: %s\n",
+		       t1.on_stack ? "found through task_struct.stack (kernel BTF)" : WAITER_ON_STACK_WHY_NOT);
 	}
 	sampler_close(&smp);
 	if (ret)

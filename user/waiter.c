@@ -51,29 +51,32 @@ static uint32_t member_off(const struct btf *btf, uint32_t id, const char *name,
 	return 0;
 }
 
+uint32_t waiter_task_stack_off(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	uint32_t off = 0;
+
+	if (btf) {
+		int id = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
+
+		if (id > 0)
+			off = member_off(btf, (uint32_t)id, "stack", 0);
+		btf__free(btf);
+	}
+	return off;
+}
+
 int waiters_open(struct waiters *w, unsigned ncpus, const struct ksyms *ks)
 {
 	struct waiter_bpf *sk;
-	struct btf *btf;
-	uint32_t stack_off = 0;
+	uint32_t stack_off;
 
 	memset(w, 0, sizeof(*w));
 	w->ncpus = ncpus > IPT_WAITER_MAX_CPUS ? IPT_WAITER_MAX_CPUS : ncpus;
 	/* task_struct.stack (where an on-stack csd's waiter is found) needs
 	 * the running kernel's layout; without BTF the rest still works. */
-	btf = btf__load_vmlinux_btf();
-	if (btf) {
-		int id = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
-
-		if (id > 0)
-			stack_off = member_off(btf, (uint32_t)id, "stack", 0);
-		btf__free(btf);
-	}
+	stack_off = waiter_task_stack_off();
 	w->on_stack = stack_off != 0;
-	if (!w->on_stack)
-		snprintf(w->on_stack_why, sizeof(w->on_stack_why),
-			 "the waiter of an on-stack csd is found by its kernel stack, whose place in "
-			 "task_struct needs kernel BTF (/sys/kernel/btf/vmlinux)");
 	sk = waiter_bpf__open();
 	if (sk)
 		sk->rodata->task_stack_off = stack_off;

@@ -19,7 +19,6 @@ struct waiters {
 	int ok;				/* loaded: arming possible */
 	char why[256];			/* why not, when !ok */
 	int on_stack;			/* on-stack csds' waiters can be found */
-	char on_stack_why[160];		/* why not, when !on_stack */
 	void *skel;			/* struct waiter_bpf */
 	unsigned ncpus;
 	int *pfd;			/* perf event fd per CPU, -1: not armed */
@@ -41,6 +40,12 @@ struct waiter_info {
 	unsigned nr;
 	uint64_t ips[IPT_WAITER_FRAMES];
 };
+
+/* Offset of task_struct.stack in the running kernel, from its BTF; 0
+ * without BTF (then an on-stack csd's waiter cannot be found). */
+uint32_t waiter_task_stack_off(void);
+#define WAITER_ON_STACK_WHY_NOT "the waiter of an on-stack csd is found by its kernel stack, whose " \
+	"place in task_struct needs kernel BTF (/sys/kernel/btf/vmlinux)"
 
 /* Load (never attach).  0, or -1 with w->why set: watch goes on without. */
 int waiters_open(struct waiters *w, unsigned ncpus, const struct ksyms *ks);

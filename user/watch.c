@@ -1545,7 +1545,7 @@ int cmd_watch(int argc, char **argv)
 			ipt_info("waiter stacks: %s: alerts name the waiting CPU only where the kernel's "
 				 "csd blocks tell, and no callsite without --detail", w.wt.why);
 		else if (!w.wt.on_stack)
-			ipt_info("waiter stacks: %s: an on-stack csd's alert names no waiter", w.wt.on_stack_why);
+			ipt_info("waiter stacks: %s: an on-stack csd's alert names no waiter", WAITER_ON_STACK_WHY_NOT);
 	}
 
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
