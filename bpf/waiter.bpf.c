@@ -9,10 +9,10 @@
  * responsive CPUs: a software cpu-clock perf event per CPU, with this
  * program as its overflow handler.  Each tick it keeps the interrupted
  * context's kernel stack, task and kernel stack base (an on-stack csd lies
- * inside its waiter's stack; the base needs kernel BTF, the rest does not).  Nothing here patches kernel text: tracepoints,
- * fentry and kprobes would (a static key or an int3, then a cross-call to
- * every CPU to sync), and that cross-call would itself wait for the stuck
- * CPU.  A perf event is installed by a cross-call to its own CPU only, which
+ * inside its waiter's stack; the base needs kernel BTF, the rest does
+ * not).  Nothing here patches kernel text: tracepoints, fentry and
+ * kprobes would (a static key or an int3, then a cross-call to every CPU
+ * to sync), and that cross-call would itself wait for the stuck CPU.  A perf event is installed by a cross-call to its own CPU only, which
  * is the waiter, spinning with interrupts on.  user/waiter.c.
  */
 #include "vmlinux.h"
