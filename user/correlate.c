@@ -475,6 +475,8 @@ static void on_receive(struct corr *c, const struct ipt_event *e, uint64_t key, 
 			s->pub.received_window[e->kind]++;
 		if (e->ts >= c->o.wide_from && e->ts <= c->o.wide_to)
 			s->pub.received_wide[e->kind]++;
+		if (e->ts >= c->o.inner_from && e->ts <= c->o.inner_to)
+			s->pub.received_inner[e->kind]++;
 	}
 	/* Each kind in the mask, in ascending order. */
 	for (uint32_t m = mask; m; m &= m - 1) {

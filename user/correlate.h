@@ -59,6 +59,7 @@ struct corr_cpu {
 	uint64_t received[IPT_MSG__MAX];	/* IPI_ENTRY events */
 	uint64_t received_window[IPT_MSG__MAX];	/* IPI_ENTRY inside opts window */
 	uint64_t received_wide[IPT_MSG__MAX];	/* IPI_ENTRY inside opts wide window */
+	uint64_t received_inner[IPT_MSG__MAX];	/* IPI_ENTRY inside opts inner window */
 	uint64_t csd_queued_to;			/* csds queued to this CPU */
 	uint64_t csd_executed;			/* csd functions run here */
 	uint64_t idle_wakes;			/* wake-ups that needed no IPI */
@@ -153,8 +154,10 @@ struct corr_opts {
 	/* Count IPI_ENTRY per CPU between these times (the /proc/interrupts
 	 * snapshots) into corr_cpu.received_window. */
 	uint64_t window_from, window_to;
-	/* A window a little wider, for corr_cpu.received_wide. */
-	uint64_t wide_from, wide_to;
+	/* A window a little wider, for corr_cpu.received_wide, and one that
+	 * holds only what surely fell between the two reads, for
+	 * corr_cpu.received_inner. */
+	uint64_t wide_from, wide_to, inner_from, inner_to;
 	/* Every hook attached (record's start): sends and queues before it are
 	 * never judged, receives before it never counted as unmatched. */
 	uint64_t start_ns;

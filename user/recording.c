@@ -206,7 +206,7 @@ struct rec_reader {
 	size_t nsecs;
 	char *meta, *plan, *irq[2];
 	size_t nmeta;
-	uint64_t irq_ns[2];
+	uint64_t irq_ns[2], irq_before[2], irq_after[2];
 	struct ksyms syms;
 	struct ipt_trailer trailer;
 	struct ipt_cpu_stats *cpu_stats;
@@ -341,8 +341,21 @@ static int parse_irq(struct rec_reader *r, int which, char *text, uint64_t off, 
 		FAIL("%s: %s section at byte offset %" PRIu64 " does not start with mono_ns=",
 		     r->path, which ? "IRQ_END" : "IRQ_START", off);
 	/* "mono_ns=MID BEFORE AFTER" (the read's midpoint, then the times just
-	 * before and after it); only MID is used, and only MID is required. */
-	r->irq_ns[which] = strtoull(text + 8, NULL, 10);
+	 * before and after it); only MID is required.  BEFORE and AFTER bound
+	 * when the counters were really read (rec_irq_span()); where they are
+	 * missing or do not enclose MID, both are MID. */
+	{
+		char *p = text + 8, *q;
+		uint64_t b, a;
+
+		r->irq_ns[which] = strtoull(p, &q, 10);
+		b = q < nl ? strtoull(q, &q, 10) : 0;
+		a = q < nl ? strtoull(q, &q, 10) : 0;
+		if (b > r->irq_ns[which] || a < r->irq_ns[which])
+			b = a = r->irq_ns[which];
+		r->irq_before[which] = b;
+		r->irq_after[which] = a;
+	}
 	r->irq[which] = text;
 	memmove(text, nl + 1, strlen(nl + 1) + 1);
 	return 0;
@@ -607,4 +620,10 @@ const char *rec_irq(const struct rec_reader *r, int end, uint64_t *mono)
 	if (mono)
 		*mono = r->irq_ns[!!end];
 	return r->irq[!!end];
+}
+
+void rec_irq_span(const struct rec_reader *r, int end, uint64_t *before, uint64_t *after)
+{
+	*before = r->irq_before[!!end];
+	*after = r->irq_after[!!end];
 }

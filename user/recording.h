@@ -47,6 +47,10 @@ const char *rec_meta(const struct rec_reader *r, const char *key);	/* NULL if ab
 const char *rec_plan(const struct rec_reader *r);
 /* Raw /proc/interrupts text and the CLOCK_MONOTONIC time it was read. */
 const char *rec_irq(const struct rec_reader *r, int end, uint64_t *mono_ns);
+/* When that read began and ended: the counters were read at some time in
+ * between (a read can take tens of ms in an emulated guest, measured: up to
+ * 162 ms under TCG on a busy host). */
+void rec_irq_span(const struct rec_reader *r, int end, uint64_t *before, uint64_t *after);
 const struct ksyms *rec_symbols(const struct rec_reader *r);
 const struct ipt_trailer *rec_trailer(const struct rec_reader *r);
 const struct ipt_cpu_stats *rec_cpu_stats(const struct rec_reader *r);

@@ -43,7 +43,8 @@ static void make_good(void)
 	rec_write_section(w, IPT_SEC_META, meta, strlen(meta));
 	rec_write_section(w, IPT_SEC_PLAN, "plan\n", 5);
 	const char *irq0 = "mono_ns=1000\n           CPU0\n CAL: 5\n";
-	const char *irq1 = "mono_ns=5000000\n           CPU0\n CAL: 9\n";
+	/* irq0 as recordings before the read's span was kept; irq1 with it. */
+	const char *irq1 = "mono_ns=5000000 4990000 5010000\n           CPU0\n CAL: 9\n";
 
 	rec_write_section(w, IPT_SEC_IRQ_START, irq0, strlen(irq0));
 	for (unsigned i = 0; i < NEV; i++) {
@@ -152,6 +153,12 @@ static void round_trip(void)
 	uint64_t t;
 	CHECK(strstr(rec_irq(r, 1, &t), "CAL: 9") != NULL, "irq end");
 	CHECK_EQ(t, 5000000);
+	uint64_t b, a;
+	rec_irq_span(r, 1, &b, &a);
+	CHECK(b == 4990000 && a == 5010000, "end read's span %" PRIu64 "..%" PRIu64, b, a);
+	rec_irq_span(r, 0, &b, &a);
+	CHECK(b == 1000 && a == 1000, "start read without a span: its midpoint (%" PRIu64 "..%" PRIu64 ")", b, a);
+	CHECK(!strncmp(rec_irq(r, 0, &t), "           CPU0", 15), "irq start text");
 	CHECK_EQ(rec_symbols(r)->n, 2);
 	CHECK_EQ(rec_trailer(r)->events, NEV);
 	CHECK_EQ(rec_cpu_stats(r)[2].dropped, 3);
