@@ -332,10 +332,11 @@ static void output_text(const struct report *rp, FILE *f)
 			fprintf(f, ".\n         Events were lost (see above).  Verdicts on those CPUs "
 				"are uncertain.\n");
 		else
-			fprintf(f, ".\n         Tracepoint hits were missed with no drop counted (seen: "
+			fprintf(f, ".\n         Hook hits were missed with no drop counted (seen: "
 				"while another tracer\n         attaches or detaches on the same "
-				"tracepoints; rarely, single reschedule\n         entries with no other "
-				"tracer).  Verdicts on those CPUs are uncertain.\n");
+				"tracepoints; a kprobe hit nested in\n         another kprobe's handler; "
+				"rarely, single reschedule entries with\n         no other tracer).  "
+				"Verdicts on those CPUs are uncertain.\n");
 	}
 
 	if (rp->nxc) {
