@@ -92,6 +92,7 @@ __u64 runs;
  * integration"): bits 4-5 of the node's flags. */
 #define CSD_FLAG_LOCK		0x01
 #define CSD_TYPE_MASK		0x30
+#define CSD_TYPE_SYNC		0x10
 #define CSD_TYPE_TTWU		0x30
 
 /* Older kernels (6.1 measured: CO-RE finds no call_function_data.csd)
@@ -122,7 +123,8 @@ static __always_inline __u32 rd32(__u64 addr)
 __noinline int sample_cpu(__u32 cpu)
 {
 	struct ipt_sample *s;
-	__u64 base, head, node, next;
+	__u64 base, head, node, next, sync = 0;
+	__u64 off_flags = bpf_core_field_offset(struct __call_single_node, u_flags);
 	__u32 depth = 0;
 
 	if (cpu >= IPT_SAMPLE_MAX_CPUS || cpu >= nr_cpus)
@@ -142,22 +144,35 @@ __noinline int sample_cpu(__u32 cpu)
 	node = head;
 	if (head) {
 		depth = 1;
+		/* The walk goes newest to oldest: the last synchronous csd
+		 * seen is the oldest one.  An alert names it rather than an
+		 * older wake-up or async csd ahead of it: somebody spins in
+		 * csd_lock_wait() for it (seen in the ppc64le 6.12 guest: a
+		 * wake-up of rcu_sched queued just before membarrier's csd
+		 * when the vCPU froze). */
+		if ((rd32(node + off_flags) & CSD_TYPE_MASK) == CSD_TYPE_SYNC)
+			sync = node;
 		for (int i = 0; i < IPT_SAMPLE_MAX_WALK; i++) {
 			next = rd64(node);	/* llist_node.next is first */
 			if (!next)
 				break;
 			node = next;
 			depth++;
+			if ((rd32(node + off_flags) & CSD_TYPE_MASK) == CSD_TYPE_SYNC)
+				sync = node;
 		}
 	}
 	s->depth = depth;
 	s->oldest = head ? node : 0;
+	s->sync = sync;
+	s->sync_func = sync ? rd64(sync + bpf_core_field_offset(struct __call_single_data, func)) : 0;
+	s->sync_info = sync ? rd64(sync + bpf_core_field_offset(struct __call_single_data, info)) : 0;
 	s->flags = 0;
 	s->func = 0;
 	s->info = 0;
 	s->pid = 0;
 	if (head) {
-		s->flags = rd32(node + bpf_core_field_offset(struct __call_single_node, u_flags));
+		s->flags = rd32(node + off_flags);
 		if ((s->flags & CSD_TYPE_MASK) == CSD_TYPE_TTWU) {
 #ifndef IPT_SAMPLER_NO_KERNEL_BTF
 			/* A wake-up: the node is task_struct.wake_entry

@@ -67,6 +67,8 @@ struct msg_watch {
 /* One CPU's watch state. */
 struct cpu_watch {
 	uint64_t oldest;		/* entry being timed, 0 = none */
+	uint64_t named;			/* entry the alert names: oldest, or
+					 * the oldest sync csd behind it */
 	uint64_t first_ns;		/* when it was first seen as the oldest */
 	uint64_t last_ns;		/* last sample that still showed it */
 	struct ipt_sample at_first;	/* the CPU's counters then */
@@ -138,6 +140,8 @@ struct watch {
 	 * one synchronous csd and its progress counters stand still. */
 	int fault_cpu;
 	int fault_waiter;	/* --fault-waiter CPU: the csd blocks "name" it */
+	int fault_behind;	/* IPITRACE_FAULT_BEHIND=1: a fake wake-up is
+				 * the oldest entry, the csd behind it */
 	uint64_t fault_ns, fault_start_ns, fault_func;
 	struct ipt_sample fault_at;
 };
@@ -210,6 +214,8 @@ struct alert {
 	uint64_t func_addr;
 	uint64_t age_ms;
 	uint32_t depth;
+	int behind;			/* tier 1: the named sync csd is not the
+					 * oldest entry (entry_behind_oldest) */
 	uint32_t pid;
 	char comm[17];
 	uint64_t d_switches, d_calls, d_timer, d_intr;
@@ -247,6 +253,22 @@ static void progress_text(const struct alert *a, char *buf, size_t len)
 		snprintf(buf, len, "no progress counter known");
 }
 
+/*
+ * The entry an alert names: the oldest synchronous csd in the queue when
+ * there is one (somebody spins in csd_lock_wait() for it), else the oldest
+ * entry.  The age is always the oldest entry's: how long the queue has not
+ * moved.
+ */
+static uint64_t named_entry(const struct ipt_sample *s)
+{
+	return s->sync ? s->sync : s->oldest;
+}
+
+static int names_sync(const struct cpu_watch *c, const struct ipt_sample *s)
+{
+	return s->sync && c->named == s->sync;
+}
+
 static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, unsigned cpu,
 		       const struct ipt_sample *smp, uint64_t age_ns, const struct ipt_sample *now)
 {
@@ -259,13 +281,16 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 	a->kind = "stuck_csd";
 	a->tier = "1";
 	a->target = cpu;
-	a->type = sample_entry_type(smp->flags);
-	a->func_addr = smp->func;
+	a->behind = names_sync(c, smp) && smp->sync != smp->oldest;
+	a->type = names_sync(c, smp) ? "csd_sync" : sample_entry_type(smp->flags);
+	a->func_addr = names_sync(c, smp) ? smp->sync_func : smp->func;
 	a->age_ms = age_ns / MS;
 	a->depth = smp->depth;
-	a->pid = smp->pid;
-	memcpy(a->comm, smp->comm, 16);
-	a->waiter = waiter_of(w, cpu, c->oldest, &a->via);
+	if (!a->behind) {
+		a->pid = smp->pid;
+		memcpy(a->comm, smp->comm, 16);
+	}
+	a->waiter = waiter_of(w, cpu, c->named, &a->via);
 	if (c->wi_cpu >= 0 && c->wi.have) {
 		/* The waiter sampler saw the waiting CPU (or, for an on-stack
 		 * csd, the CPU whose task's stack holds it). */
@@ -282,14 +307,15 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 	if (!strcmp(a->type, "ttwu"))
 		snprintf(a->func, sizeof(a->func), "sched_ttwu_pending");
 	else
-		symname(w, smp->func, a->func, sizeof(a->func));
+		symname(w, a->func_addr, a->func, sizeof(a->func));
 
 	if (!strcmp(a->type, "ttwu") && !a->pid)
 		snprintf(what, sizeof(what), "a wake-up (sched_ttwu_pending)");
 	else if (!strcmp(a->type, "ttwu"))
 		snprintf(what, sizeof(what), "the wake-up of pid %u (%s)", a->pid, a->comm);
 	else
-		snprintf(what, sizeof(what), "%s (%s)", a->func, a->type);
+		snprintf(what, sizeof(what), "%s (%s%s)", a->func, a->type,
+			 a->behind ? ", behind an older entry" : "");
 	if (a->waiter >= 0 && a->waiter_pid)
 		snprintf(wbuf, sizeof(wbuf), ", queued by CPU %d (pid %u %s) at %s%s", a->waiter,
 			 a->waiter_pid, a->waiter_comm, a->callsite[0] ? a->callsite : "?",
@@ -384,6 +410,8 @@ static void sink_json(struct watch *w, const struct alert *a)
 	json_key(&j, "waiter_via");
 	a->via ? json_str(&j, a->via) : json_null(&j);
 	json_kstr(&j, "entry_type", a->type);
+	if (!strcmp(a->tier, "1") && !a->msg)
+		json_kbool(&j, "entry_behind_oldest", a->behind);
 	if (a->msg)
 		json_kstr(&j, "message_kind", a->msg);
 	json_kstr(&j, "func", a->func);
@@ -821,10 +849,23 @@ static void apply_fault(struct watch *w, uint64_t now)
 	}
 	if (w->fault_ns && now - w->fault_start_ns >= w->fault_ns)
 		return;		/* "thawed": the real queue shows again */
-	s->head = s->oldest = FAULT_CSD;
+	s->head = s->oldest = s->sync = FAULT_CSD;
+	s->sync_func = w->fault_func;
+	s->sync_info = 0;
 	s->depth = 1;
 	s->flags = 0x11;	/* CSD_TYPE_SYNC | CSD_FLAG_LOCK */
 	s->func = w->fault_func;
+	s->pid = 0;
+	if (w->fault_behind) {
+		/* A wake-up queued before the csd (as seen for real in the
+		 * ppc64le 6.12 guest): the oldest entry, the csd behind it. */
+		s->oldest = FAULT_CSD + 0x100;
+		s->depth = 2;
+		s->flags = 0x30;	/* CSD_TYPE_TTWU */
+		s->func = 0;
+		s->pid = 1;
+		snprintf(s->comm, sizeof(s->comm), "fault-ttwu");
+	}
 	s->nr_switches = w->fault_at.nr_switches;
 	s->irq_calls = w->fault_at.irq_calls;
 	s->timer_irqs = w->fault_at.timer_irqs;
@@ -872,8 +913,9 @@ static void waiter_disarm_for(struct watch *w, unsigned target)
 static void waiter_arm_for(struct watch *w, unsigned target, uint64_t now)
 {
 	struct cpu_watch *c = &w->cw[target];
-	const char *type = sample_entry_type(w->s.samples[target].flags), *via;
-	int waiter = waiter_of(w, target, c->oldest, &via);
+	const struct ipt_sample *ts = &w->s.samples[target];
+	const char *type = names_sync(c, ts) ? "csd_sync" : sample_entry_type(ts->flags), *via;
+	int waiter = waiter_of(w, target, c->named, &via);
 
 	c->arming_done = 1;
 	if (!w->wt.ok || (waiter < 0 && (strcmp(type, "csd_sync") || !w->wt.on_stack)))
@@ -910,13 +952,13 @@ static void waiter_capture(struct watch *w, unsigned target)
 
 	if (c->wi_cpu >= 0 || !w->wt.ok)
 		return;
-	waiter = waiter_of(w, target, c->oldest, &via);
+	waiter = waiter_of(w, target, c->named, &via);
 	for (unsigned k = 0; k < w->s.ncpus; k++) {
 		struct waiter_info wi;
 
 		if (!test_bit64(c->armed, k))
 			continue;
-		waiters_read(&w->wt, k, c->oldest, &w->ks, w->ks_ok, &wi);
+		waiters_read(&w->wt, k, c->named, &w->ks, w->ks_ok, &wi);
 		/* The named waiter counts once it is seen in smp.c's wait; any
 		 * other CPU only if its task's stack holds the csd. */
 		if (!wi.have || !(waiter >= 0 ? wi.in_smp || wi.owns : wi.owns))
@@ -1043,12 +1085,20 @@ static void track(struct watch *w, uint64_t now)
 			if (c->arming_done)
 				waiter_reset(w, cpu);
 			c->oldest = s->head ? s->oldest : 0;
+			c->named = s->head ? named_entry(s) : 0;
 			c->first_ns = c->last_ns = now;
 			c->at_first = *s;
 			c->alerted = 0;
 		} else {
 			uint64_t age = now - c->first_ns;
 
+			if (s->sync && s->sync != c->named) {
+				/* A synchronous csd joined the stuck queue
+				 * behind its oldest entry: name it, and look
+				 * for its waiter afresh. */
+				c->named = s->sync;
+				waiter_reset(w, cpu);
+			}
 			c->last_ns = now;
 			if (age > c->max_age_ns)
 				c->max_age_ns = age;
@@ -1534,6 +1584,7 @@ int cmd_watch(int argc, char **argv)
 			goto done;
 		}
 		w.fault_func = k ? k->addr : 0xffffffff81000000ULL;
+		w.fault_behind = getenv("IPITRACE_FAULT_BEHIND") && !strcmp(getenv("IPITRACE_FAULT_BEHIND"), "1");
 		ipt_warn("--fault-stuck: TEST ONLY: CPU %d's queue is faked as stuck%s", w.fault_cpu,
 			 w.fault_ns ? " for a while" : "");
 	}
