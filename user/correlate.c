@@ -169,6 +169,7 @@ struct early_csd {			/* an entry that found no queue yet */
 
 struct lostwin {
 	uint64_t from, to, count;
+	int every_cpu;			/* a recursion miss: every CPU's window */
 };
 
 #define LOSTWIN_MAX 64
@@ -301,13 +302,19 @@ static void link(struct corr *c, uint32_t kind, uint32_t msg, uint32_t src, uint
 }
 
 /* Events lost on `cpu` overlapping [from, to]. */
-static uint64_t lost_between(const struct corr *c, unsigned cpu, uint64_t from, uint64_t to)
+/* Events lost on `cpu` around [from, to]; with own_only, not those of
+ * windows every CPU shares (a recursion miss, CPU unknown), so that an
+ * anomaly adding its source's and its target's losses counts such a miss
+ * once. */
+static uint64_t lost_between(const struct corr *c, unsigned cpu, uint64_t from, uint64_t to,
+			     int own_only)
 {
 	const struct cpu_state *s = &c->cpu[cpu];
 	uint64_t n = 0;
 
 	for (unsigned i = 0; i < s->nlost; i++)
-		if (s->lost[i].to + c->o.skew_ns >= from && s->lost[i].from <= to + c->o.skew_ns)
+		if (s->lost[i].to + c->o.skew_ns >= from && s->lost[i].from <= to + c->o.skew_ns &&
+		    !(own_only && s->lost[i].every_cpu))
 			n += s->lost[i].count;
 	return n;
 }
@@ -350,8 +357,8 @@ static void judge_anomalies(struct corr *c)
 		struct corr_anomaly *a = &c->anom[i];
 		uint64_t end = a->ts + a->age_ns;
 
-		a->lost = lost_between(c, a->src, a->ts, end) +
-			  (a->src != a->dst ? lost_between(c, a->dst, a->ts, end) : 0);
+		a->lost = lost_between(c, a->src, a->ts, end, 0) +
+			  (a->src != a->dst ? lost_between(c, a->dst, a->ts, end, 1) : 0);
 		a->unseen = c->cpu[a->src].pub.unseen +
 			    (a->src != a->dst ? c->cpu[a->dst].pub.unseen : 0);
 		a->uncertain = a->lost || a->unseen || c->o.unknown_loss ||
@@ -989,19 +996,22 @@ static void on_csd_exit(struct corr *c, const struct ipt_event *e)
 
 /* ------------------------------------------------------------ dispatch */
 
-static void lost_window(struct corr *c, unsigned cpu, uint64_t from, uint64_t to, uint64_t n)
+static void lost_window(struct corr *c, unsigned cpu, uint64_t from, uint64_t to, uint64_t n,
+			int every_cpu)
 {
 	struct cpu_state *s = &c->cpu[cpu];
 
 	if (s->nlost == LOSTWIN_MAX) {
-		/* Merge into the last window: wider, never narrower. */
+		/* Merge into the last window: wider, never narrower; shared
+		 * only while everything merged into it is. */
 		struct lostwin *w = &s->lost[LOSTWIN_MAX - 1];
 
 		w->to = to > w->to ? to : w->to;
 		w->count += n;
+		w->every_cpu = w->every_cpu && every_cpu;
 		return;
 	}
-	s->lost[s->nlost++] = (struct lostwin){ from, to, n };
+	s->lost[s->nlost++] = (struct lostwin){ from, to, n, every_cpu };
 }
 
 static void on_lost(struct corr *c, const struct ipt_event *e)
@@ -1013,11 +1023,11 @@ static void on_lost(struct corr *c, const struct ipt_event *e)
 		/* Which CPU missed is not known: the window is every CPU's. */
 		c->cnt.lost_recursion += e->func;
 		for (unsigned cpu = 0; cpu < c->o.ncpus; cpu++)
-			lost_window(c, cpu, e->ts, to, e->func);
+			lost_window(c, cpu, e->ts, to, e->func, 1);
 		return;
 	}
 	c->cpu[e->cpu].pub.lost += e->func;
-	lost_window(c, e->cpu, e->ts, to, e->func);
+	lost_window(c, e->cpu, e->ts, to, e->func, 0);
 }
 
 static void process(struct corr *c, const struct ipt_event *e, uint64_t key)

@@ -154,6 +154,40 @@ static void recursion_misses_uncertain(void)
 	corr_free(c);
 }
 
+/* A recursion miss (CPU unknown) near a never_demuxed send from CPU 0 to
+ * CPU 1 is one lost event for the anomaly, not one per CPU; a miss that
+ * names each CPU counts for each. */
+static void recursion_window_counted_once(void)
+{
+	struct corr *c = mk(2);
+	struct ipt_event rec = { .type = IPT_EV_LOST, .cpu = 0, .ts = 5 * MS, .target = IPT_NO_CPU,
+				 .kind = IPT_LOST_RECURSION, .func = 1, .callsite = 12 * MS };
+	struct ipt_event d0 = { .type = IPT_EV_LOST, .cpu = 0, .ts = 6 * MS, .target = IPT_NO_CPU,
+				.func = 2, .callsite = 13 * MS };
+	struct ipt_event d1 = { .type = IPT_EV_LOST, .cpu = 1, .ts = 7 * MS, .target = IPT_NO_CPU,
+				.func = 4, .callsite = 14 * MS };
+	size_t n;
+
+	corr_feed(c, &rec);
+	SEND(c, 10 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	corr_finish(c, 1 * S);
+	const struct corr_anomaly *a = corr_anomalies(c, &n);
+	CHECK(n == 1 && a[0].uncertain, "one uncertain anomaly (%zu)", n);
+	CHECK_EQ(a[0].lost, 1);
+	corr_free(c);
+
+	c = mk(2);
+	corr_feed(c, &rec);
+	corr_feed(c, &d0);
+	corr_feed(c, &d1);
+	SEND(c, 10 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	corr_finish(c, 1 * S);
+	a = corr_anomalies(c, &n);
+	CHECK(n == 1, "one anomaly (%zu)", n);
+	CHECK_EQ(a[0].lost, 1 + 2 + 4);
+	corr_free(c);
+}
+
 /* Sent just before the trace ended: in flight, not lost. */
 static void in_flight_at_end(void)
 {
@@ -881,7 +915,7 @@ static void links_reported(void)
 
 UNIT_MAIN(CASE(basic_match), CASE(coalescing), CASE(real_loss_flagged),
 	  CASE(drops_make_uncertain), CASE(old_drops_do_not_excuse),
-	  CASE(recursion_misses_uncertain), CASE(in_flight_at_end), CASE(idle_polling_no_ipi),
+	  CASE(recursion_misses_uncertain), CASE(recursion_window_counted_once), CASE(in_flight_at_end), CASE(idle_polling_no_ipi),
 	  CASE(queue_not_empty_no_ipi), CASE(ttwu_batch), CASE(irq_work_csds),
 	  CASE(self_call_local), CASE(flush_without_ipi), CASE(stuck_csd_flagged),
 	  CASE(skew_tolerated), CASE(skew_does_not_steal), CASE(fast_round_trips),
