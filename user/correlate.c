@@ -1212,6 +1212,14 @@ static inline void feed_one(struct corr *c, const struct ipt_event *e)
 
 	if (e->cpu >= c->o.ncpus)
 		return;
+	if (e->type == IPT_EV_LOST) {
+		/* A loss is a window [ts, callsite], judged after the whole
+		 * trace: never late.  record writes it at its 100 ms tick with
+		 * the window's start, already behind the events it read (seen:
+		 * one recursion miss counted as an event out of order). */
+		process(c, e, e->ts);
+		return;
+	}
 	if (e->ts + c->o.reorder_ns < c->max_key) {
 		/* Later than the reorder window: everything buffered is newer
 		 * than the window's start, so this is still in order.  Counted:

@@ -186,6 +186,19 @@ static void recursion_window_counted_once(void)
 	CHECK(n == 1, "one anomaly (%zu)", n);
 	CHECK_EQ(a[0].lost, 1 + 2 + 4);
 	corr_free(c);
+
+	/* record writes a loss at its next tick, stamped with the window's
+	 * start: behind newer events, yet not an event out of order, and
+	 * still a window that makes the send uncertain. */
+	c = mk(2);
+	SEND(c, 10 * MS, 0, 1, IPT_MSG_CALL_FUNCTION);
+	for (int i = 1; i <= 30; i++)
+		TICK(c, 10 * MS + i * 10 * MS, 0);
+	corr_feed(c, &rec);
+	corr_finish(c, 1 * S);
+	CHECK_EQ(corr_counts(c)->events_late, 0);
+	CHECK_EQ(corr_counts(c)->ipi_uncertain, 1);
+	corr_free(c);
 }
 
 /* Sent just before the trace ended: in flight, not lost. */
