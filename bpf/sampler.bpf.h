@@ -119,6 +119,12 @@ static __always_inline __u32 rd32(__u64 addr)
 	return v;
 }
 
+/* A queued csd somebody spins on (smp_call_function*(wait=1)). */
+static __always_inline int is_sync_csd(__u64 node, __u64 off_flags)
+{
+	return (rd32(node + off_flags) & CSD_TYPE_MASK) == CSD_TYPE_SYNC;
+}
+
 /* Global (verified once, whatever the number of CPUs), not static. */
 __noinline int sample_cpu(__u32 cpu)
 {
@@ -150,7 +156,7 @@ __noinline int sample_cpu(__u32 cpu)
 		 * csd_lock_wait() for it (seen in the ppc64le 6.12 guest: a
 		 * wake-up of rcu_sched queued just before membarrier's csd
 		 * when the vCPU froze). */
-		if ((rd32(node + off_flags) & CSD_TYPE_MASK) == CSD_TYPE_SYNC)
+		if (is_sync_csd(node, off_flags))
 			sync = node;
 		for (int i = 0; i < IPT_SAMPLE_MAX_WALK; i++) {
 			next = rd64(node);	/* llist_node.next is first */
@@ -158,7 +164,7 @@ __noinline int sample_cpu(__u32 cpu)
 				break;
 			node = next;
 			depth++;
-			if ((rd32(node + off_flags) & CSD_TYPE_MASK) == CSD_TYPE_SYNC)
+			if (is_sync_csd(node, off_flags))
 				sync = node;
 		}
 	}
@@ -166,7 +172,6 @@ __noinline int sample_cpu(__u32 cpu)
 	s->oldest = head ? node : 0;
 	s->sync = sync;
 	s->sync_func = sync ? rd64(sync + bpf_core_field_offset(struct __call_single_data, func)) : 0;
-	s->sync_info = sync ? rd64(sync + bpf_core_field_offset(struct __call_single_data, info)) : 0;
 	s->flags = 0;
 	s->func = 0;
 	s->info = 0;

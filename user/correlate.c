@@ -301,8 +301,7 @@ static void link(struct corr *c, uint32_t kind, uint32_t msg, uint32_t src, uint
 	}
 }
 
-/* Events lost on `cpu` overlapping [from, to]. */
-/* Events lost on `cpu` around [from, to]; with own_only, not those of
+/* Events lost on `cpu` overlapping [from, to]; with own_only, not those of
  * windows every CPU shares (a recursion miss, CPU unknown), so that an
  * anomaly adding its source's and its target's losses counts such a miss
  * once. */

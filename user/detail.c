@@ -7,7 +7,6 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,8 +72,7 @@ int detail_open(struct detail *d, unsigned ncpus, uint64_t threshold_ns, int fau
 			bits++;
 		sk->rodata->slot_bits = bits;
 		/* Test only: the overflow hash for every csd. */
-		sk->rodata->no_slots = getenv("IPITRACE_DETAIL_NO_SLOTS") &&
-				       !strcmp(getenv("IPITRACE_DETAIL_NO_SLOTS"), "1");
+		sk->rodata->no_slots = env_is("IPITRACE_DETAIL_NO_SLOTS", "1");
 		bpf_map__set_max_entries(sk->maps.slots, 1u << bits);
 	}
 	bpf_map__set_max_entries(sk->maps.queued, ncpus * ncpus);

@@ -135,14 +135,14 @@ static int on_event(void *ctx, const struct ipt_event *in)
 	return c->write_failed ? -EIO : 0;
 }
 
-/* /proc/interrupts with the CLOCK_MONOTONIC time it was read: midpoint,
- * then the times just before and just after the read, which bound it. */
 /*
- * /proc/interrupts and when it was read: the counters were read between t0
- * and t1, and report counts traced receives over that span (report.c
- * cross_check()).  A read that took long (an emulated vCPU paused in it:
- * 8 to 162 ms measured in a ppc64le guest under TCG) is read again, up to
- * four times in all, and the shortest kept.
+ * /proc/interrupts with the CLOCK_MONOTONIC time it was read: midpoint,
+ * then the times just before and just after the read (t0, t1), which bound
+ * when the counters were read; report counts traced receives over that span
+ * (report.c cross_check()).  A read that took longer than the report's
+ * margin (an emulated vCPU paused in it: 8 to 162 ms measured in a ppc64le
+ * guest under TCG) is read again, up to four times in all, and the shortest
+ * kept.
  */
 static char *irq_snapshot(uint64_t *mono, size_t *len)
 {
@@ -163,14 +163,14 @@ static char *irq_snapshot(uint64_t *mono, size_t *len)
 		} else {
 			free(t);
 		}
-		if (text && t1 - t0 <= 2000000)	/* report's IRQ_MARGIN */
+		if (text && t1 - t0 <= IPT_IRQ_MARGIN_NS)
 			break;
 	}
-	if (!text)
+	if (!text) {
 		t0 = t1 = mono_ns();
-	*mono = t0 + (t1 - t0) / 2;
-	if (!text)
 		text = xstrdup("");
+	}
+	*mono = t0 + (t1 - t0) / 2;
 	n = strlen(text) + 48;
 	out = xcalloc(1, n);
 	n += 48;

@@ -51,6 +51,9 @@ const char *rec_irq(const struct rec_reader *r, int end, uint64_t *mono_ns);
  * between (a read can take tens of ms in an emulated guest, measured: up to
  * 162 ms under TCG on a busy host). */
 void rec_irq_span(const struct rec_reader *r, int end, uint64_t *before, uint64_t *after);
+/* report counts traced receives up to this far outside the reads
+ * (report.c cross_check()); record reads again a read that took longer. */
+#define IPT_IRQ_MARGIN_NS 2000000ull
 const struct ksyms *rec_symbols(const struct rec_reader *r);
 const struct ipt_trailer *rec_trailer(const struct rec_reader *r);
 const struct ipt_cpu_stats *rec_cpu_stats(const struct rec_reader *r);

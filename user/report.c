@@ -18,8 +18,6 @@ static const char *const msg_names[IPT_MSG__MAX] = {
 	"IRQ_WORK", "OTHER",
 };
 
-#define IRQ_MARGIN 2000000ull	/* 2 ms: see cross_check() */
-
 static const char *csd_type_name(uint32_t t)
 {
 	switch (t) {
@@ -51,8 +49,8 @@ struct xcheck {
 	uint64_t kernel;	/* delta between the two snapshots */
 	uint64_t traced;	/* traced receives, snapshot window */
 	/* Traced receives that surely fell between the two reads, and those
-	 * that may have (IRQ_MARGIN wider than either read): a complete trace
-	 * has inner <= kernel <= wide. */
+	 * that may have (IPT_IRQ_MARGIN_NS wider than either read): a complete
+	 * trace has inner <= kernel <= wide. */
 	uint64_t inner, wide;
 	uint64_t unseen;	/* kernel - wide, if > 0 */
 };
@@ -233,9 +231,10 @@ static int64_t irq_delta(const struct report *rp, const char *row, unsigned cpu)
  * stamped just before a read can be counted just after it), which would make
  * every verdict uncertain; nor those of the whole trace, where attaching the
  * hooks makes dozens of IPIs that hide real misses.  The window from the
- * start of the first read to the end of the last, widened by IRQ_MARGIN: the
- * edge differences were gone at 10 us to 1 ms.  record keeps the hooks on for
- * more than that around each snapshot.  The reads' own length counts: in a
+ * start of the first read to the end of the last, widened by
+ * IPT_IRQ_MARGIN_NS (2 ms): the edge differences were gone at 10 us to
+ * 1 ms.  record keeps the hooks on for more than that around each
+ * snapshot.  The reads' own length counts: in a
  * ppc64le guest under TCG on a busy host a read took up to 162 ms (the vCPU
  * paused in it), and with only its midpoint as the edge the kernel counted
  * 1 to 4 receives more or fewer than the trace while a kprobe on the IPI
@@ -802,10 +801,10 @@ struct report *report_run(const char *path, const struct report_params *prm, int
 		rec_irq_span(rp->r, 1, &b1, &a1);
 		co.window_from = t0;
 		co.window_to = t1;
-		/* IRQ_MARGIN wider than either read, inside the span where every
-		 * hook was on. */
-		co.wide_from = b0 > rp->start_ns + IRQ_MARGIN ? b0 - IRQ_MARGIN : rp->start_ns;
-		co.wide_to = a1 + IRQ_MARGIN < rp->end_ns ? a1 + IRQ_MARGIN : rp->end_ns;
+		/* IPT_IRQ_MARGIN_NS wider than either read, inside the span
+		 * where every hook was on. */
+		co.wide_from = b0 > rp->start_ns + IPT_IRQ_MARGIN_NS ? b0 - IPT_IRQ_MARGIN_NS : rp->start_ns;
+		co.wide_to = a1 + IPT_IRQ_MARGIN_NS < rp->end_ns ? a1 + IPT_IRQ_MARGIN_NS : rp->end_ns;
 		co.inner_from = a0;
 		co.inner_to = b1;
 	}

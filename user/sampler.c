@@ -351,7 +351,7 @@ int sampler_open(struct sampler *s, char *err, size_t errlen)
 	ks_ok = !ksyms_load_kallsyms(&ks, NULL);
 	btf = btf__load_vmlinux_btf();
 	/* For tests: the addr rung on a kernel where a better one works. */
-	if (getenv("IPITRACE_TIER1_RUNG") && !strcmp(getenv("IPITRACE_TIER1_RUNG"), "addr")) {
+	if (env_is("IPITRACE_TIER1_RUNG", "addr")) {
 		snprintf(s->why_ksym, sizeof(s->why_ksym), "skipped (IPITRACE_TIER1_RUNG=addr)");
 		snprintf(s->why_btf, sizeof(s->why_btf), "skipped (IPITRACE_TIER1_RUNG=addr)");
 	} else if (!btf) {

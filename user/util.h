@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Exit codes (docs/user-guide.md): distinct for usage, BPF and findings. */
 #define EXIT_OK		0
@@ -39,6 +41,14 @@ unsigned possible_cpus(void);
  * (a bare number means MiB).  Return 0 or -1. */
 int parse_duration_ns(const char *s, uint64_t *ns);
 int parse_size_bytes(const char *s, uint64_t *bytes);
+
+/* Environment variable `name` set to exactly `value` (test-only switches). */
+static inline int env_is(const char *name, const char *value)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, value);
+}
 
 /* Read a whole (small) file, NUL-terminated. NULL on error (errno set). */
 char *read_file(const char *path, size_t *len);

@@ -281,9 +281,11 @@ static void alert_fill(struct watch *w, struct alert *a, enum alert_state st, un
 	a->kind = "stuck_csd";
 	a->tier = "1";
 	a->target = cpu;
-	a->behind = names_sync(c, smp) && smp->sync != smp->oldest;
-	a->type = names_sync(c, smp) ? "csd_sync" : sample_entry_type(smp->flags);
-	a->func_addr = names_sync(c, smp) ? smp->sync_func : smp->func;
+	int sync = names_sync(c, smp);
+
+	a->behind = sync && smp->sync != smp->oldest;
+	a->type = sync ? "csd_sync" : sample_entry_type(smp->flags);
+	a->func_addr = sync ? smp->sync_func : smp->func;
 	a->age_ms = age_ns / MS;
 	a->depth = smp->depth;
 	if (!a->behind) {
@@ -851,7 +853,6 @@ static void apply_fault(struct watch *w, uint64_t now)
 		return;		/* "thawed": the real queue shows again */
 	s->head = s->oldest = s->sync = FAULT_CSD;
 	s->sync_func = w->fault_func;
-	s->sync_info = 0;
 	s->depth = 1;
 	s->flags = 0x11;	/* CSD_TYPE_SYNC | CSD_FLAG_LOCK */
 	s->func = w->fault_func;
@@ -1584,7 +1585,7 @@ int cmd_watch(int argc, char **argv)
 			goto done;
 		}
 		w.fault_func = k ? k->addr : 0xffffffff81000000ULL;
-		w.fault_behind = getenv("IPITRACE_FAULT_BEHIND") && !strcmp(getenv("IPITRACE_FAULT_BEHIND"), "1");
+		w.fault_behind = env_is("IPITRACE_FAULT_BEHIND", "1");
 		ipt_warn("--fault-stuck: TEST ONLY: CPU %d's queue is faked as stuck%s", w.fault_cpu,
 			 w.fault_ns ? " for a while" : "");
 	}

@@ -34,7 +34,6 @@ struct ipt_sample {
 	__u64 sync;		/* the oldest synchronous csd walked (a caller
 				 * spins on it), 0 = none; may be `oldest` */
 	__u64 sync_func;	/* its function */
-	__u64 sync_info;	/* its argument */
 	__u32 flags;		/* oldest entry's CSD flags (type in bits 4-5) */
 	__u32 depth;		/* entries in the queue (capped) */
 	__u32 pid;		/* wake-up entry: the task */
